@@ -1,0 +1,41 @@
+# Two commands matter: `make book` (set up, build the site) and `make test` (set up, run every check).
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The offline data mirror, when one sits beside the checkout (development and CI machines).
+MIRROR := $(abspath ../shared/data)
+ifneq ($(wildcard $(MIRROR)),)
+export AEBOOK_DATA ?= $(MIRROR)
+endif
+QUIET_PIP := { grep -v "WARNING: Location" || true; }
+
+.PHONY: book test execute clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the book's requirements into $(VENV) (first time: a few minutes)..."
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | $(QUIET_PIP)
+	@touch $@
+
+## book: build the static site from the committed, executed notebooks (never trains).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
+
+## test: build the site, then unit tests, site checks and every notebook in the quick profile.
+test: book
+	AEBOOK_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
+
+## execute: re-run every notebook in place in the full profile (their outputs are what is published).
+execute: $(STAMP)
+	@for nb in notebooks/[0-9]*.ipynb; do \
+	  echo "== $$nb"; \
+	  AEBOOK_PROFILE=full $(BIN)/jupyter execute --inplace --timeout=-1 "$$nb"; \
+	done
+
+clean:
+	rm -rf _build .pytest_cache

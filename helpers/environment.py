@@ -1,0 +1,79 @@
+"""The first cell of every chapter: seeds, backend, device and profile, printed once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+
+DEFAULT_SEED = 42
+
+
+def describe_device(backend: str) -> str:
+    """A one-line description of the accelerator the Keras backend will use."""
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        return f"GPU: {gpus[0].device_kind} (JAX)" if gpus else _cpu()
+    if backend == "torch":
+        import torch
+
+        return f"GPU: {torch.cuda.get_device_name(0)} (PyTorch)" if torch.cuda.is_available() else _cpu()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+            return f"GPU: {name} (TensorFlow)"
+        return _cpu()
+    return _cpu()
+
+
+def _cpu() -> str:
+    return f"CPU only ({os.cpu_count()} cores, {platform.machine()})"
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Drop what C++ libraries write straight to file descriptor 2 (TensorFlow's start-up log)."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def setup(seed: int = DEFAULT_SEED) -> dict:
+    """Seed every generator, quieten backend logs, print versions, device and run profile.
+
+    Returns the same facts as a dict so a chapter can record them with its results.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up chatter
+    with _native_stderr_silenced():
+        import keras
+
+        device = describe_device(keras.backend.backend())
+    import matplotlib.pyplot as plt
+
+    from helpers.profiles import get_profile
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and the backend in one call
+    plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.cmap": "gray"})
+    profile = get_profile()
+    facts = {
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "device": device,
+        "profile": profile.name,
+        "seed": seed,
+    }
+    print(f"Keras {facts['keras']} | backend: {facts['backend']} | {facts['device']}")
+    print(f"Run profile: {profile.name}"
+          + ("" if profile.publishable else " (tiny subsets, few epochs: numbers NOT for publication)")
+          + f" | seed: {seed}")
+    return facts

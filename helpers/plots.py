@@ -1,0 +1,81 @@
+"""Figures shared by the chapters. Every function returns the matplotlib Figure it drew."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def mosaic(images, rows: int, cols: int, pad: int = 2) -> np.ndarray:
+    """Tile ``rows * cols`` 28x28 images (floats in [0, 1] or uint8) into one array."""
+    images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
+    if images.max(initial=0) > 1:
+        images = images / 255
+    tiles = np.ones((rows * cols, 28, 28), np.float32)  # unused cells stay white
+    tiles[: len(images)] = images[: rows * cols]
+    tiles = np.pad(tiles.reshape(rows, cols, 28, 28), ((0, 0), (0, 0), (pad, pad), (pad, pad)),
+                   constant_values=1)
+    return tiles.transpose(0, 2, 1, 3).reshape(rows * (28 + 2 * pad), cols * (28 + 2 * pad))
+
+
+def image_grid(images, *, rows: int, cols: int, row_labels=None, col_labels=None,
+               title: str = "", size: float = 0.55):
+    """Show images in a grid (one mosaic, so the PNG stays small), labelling rows and columns."""
+    fig, ax = plt.subplots(figsize=(cols * size + (1 if row_labels is not None else 0.2),
+                                    rows * size + 0.5))
+    ax.imshow(mosaic(images, rows, cols), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    step = 28 + 4
+    ax.set_yticks(np.arange(rows) * step + step / 2, row_labels if row_labels is not None else [])
+    ax.set_xticks(np.arange(cols) * step + step / 2, col_labels if col_labels is not None else [])
+    ax.tick_params(length=0, labelsize=8)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def class_examples(ds, per_class: int = 10, title: str | None = None):
+    """One row of training examples for every class, labelled with its (ASCII) class name."""
+    picks = [np.flatnonzero(ds.y_train == c)[:per_class] for c in range(len(ds.class_names))]
+    images = np.concatenate([ds.x_train[p] for p in picks])
+    return image_grid(images, rows=len(picks), cols=per_class, row_labels=ds.class_labels,
+                      title=title or f"{ds.name} [{ds.protocol}]: {per_class} training images per class")
+
+
+def class_counts(ds, title: str | None = None):
+    """Bar chart of images per class in the train and test splits."""
+    n = len(ds.class_names)
+    x = np.arange(n)
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    for offset, (split, y) in zip((-0.2, 0.2), (("train", ds.y_train), ("test", ds.y_test))):
+        ax.bar(x + offset, np.bincount(y, minlength=n), width=0.4, label=f"{split} ({len(y):,})")
+    ax.set_xticks(x, ds.class_labels, rotation=30 if max(map(len, ds.class_labels)) > 3 else 0)
+    ax.set_ylabel("images")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title or f"{ds.name} [{ds.protocol}]: images per class", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def class_means(ds, title: str | None = None):
+    """The mean training image of every class: what an 'average' example looks like."""
+    means = [ds.x_train[ds.y_train == c].mean(axis=0) / 255 for c in range(len(ds.class_names))]
+    return image_grid(means, rows=1, cols=len(means), col_labels=ds.class_labels, size=0.8,
+                      title=title or f"{ds.name} [{ds.protocol}]: mean training image per class")
+
+
+def intensity_histograms(datasets, title: str = "Pixel intensities (training images)"):
+    """Histogram of pixel values, one panel per dataset, log-scaled counts."""
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3 * len(datasets), 2.4), sharey=True)
+    for ax, ds in zip(np.atleast_1d(axes), datasets):
+        pixels = ds.x_train.ravel()
+        ax.hist(pixels, bins=64, range=(0, 255), weights=np.full(len(pixels), 1 / len(pixels)))
+        ax.set_yscale("log")
+        ax.set_title(f"{ds.name} [{ds.protocol}]\nink (>127): {np.mean(ds.x_train > 127):.0%} of pixels",
+                     fontsize=8)
+        ax.set_xlabel("pixel value")
+    np.atleast_1d(axes)[0].set_ylabel("fraction of pixels (log)")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
