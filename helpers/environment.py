@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import platform
 
@@ -48,19 +49,26 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
-def setup(seed: int = DEFAULT_SEED) -> dict:
+def setup(chapter: str | None = None, seed: int = DEFAULT_SEED) -> dict:
     """Seed every generator, quieten backend logs, print versions, device and run profile.
+
+    ``chapter`` (the notebook's file stem) names where ``helpers.results.record`` writes.
 
     Returns the same facts as a dict so a chapter can record them with its results.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up chatter
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # and its retracing notices
     with _native_stderr_silenced():
         import keras
 
         device = describe_device(keras.backend.backend())
     import matplotlib.pyplot as plt
 
+    from helpers import results
     from helpers.profiles import get_profile
+
+    if chapter:
+        results.set_chapter(chapter)
 
     keras.utils.set_random_seed(seed)  # Python, NumPy and the backend in one call
     plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.cmap": "gray"})
@@ -77,3 +85,12 @@ def setup(seed: int = DEFAULT_SEED) -> dict:
           + ("" if profile.publishable else " (tiny subsets, few epochs: numbers NOT for publication)")
           + f" | seed: {seed}")
     return facts
+
+
+def show_source(obj):
+    """Display the source of a helper (a model builder, say) so the reader can study it."""
+    import inspect
+
+    from IPython.display import Code
+
+    return Code(inspect.getsource(obj), language="python")

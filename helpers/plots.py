@@ -79,3 +79,48 @@ def intensity_histograms(datasets, title: str = "Pixel intensities (training ima
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def reconstructions(originals, reconstructed, labels, class_labels, title: str):
+    """Two rows: one test image of every class above its reconstruction."""
+    picks = [int(np.flatnonzero(labels == c)[0]) for c in range(len(class_labels))]
+    rows = np.concatenate([np.asarray(originals)[picks].reshape(-1, 784),
+                           np.asarray(reconstructed)[picks].reshape(-1, 784)])
+    return image_grid(rows, rows=2, cols=len(picks), row_labels=["original", "reconstruction"],
+                      col_labels=class_labels, title=title, size=0.8)
+
+
+def loss_curves(histories: dict, title: str, metric: str = "loss", log: bool = True):
+    """Training (solid) and validation (dashed) curves for each named run."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for i, (name, h) in enumerate(histories.items()):
+        h = getattr(h, "history", h)
+        epochs = np.arange(1, len(h[metric]) + 1)
+        ax.plot(epochs, h[metric], color=f"C{i}", label=f"{name} (train)")
+        if f"val_{metric}" in h:
+            ax.plot(epochs, h[f"val_{metric}"], color=f"C{i}", ls="--", label=f"{name} (validation)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def code_size_curve(sizes, curves: dict, title: str, ylabel: str = "test MSE"):
+    """Error against code size (log-2 axis), one line per method."""
+    fig, ax = plt.subplots(figsize=(5.5, 3))
+    for name, values in curves.items():
+        ax.plot(sizes, values, marker="o", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.set_xlabel("code size (numbers per image)")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

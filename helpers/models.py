@@ -1,0 +1,241 @@
+"""The book's Keras 3 models: the seed architectures and their improved variants.
+
+Every autoencoder builder returns ``(encoder, decoder, autoencoder)``, three
+``keras.Model`` objects that share their layers, with ``autoencoder(x) ==
+decoder(encoder(x))``. Training one trains all three. Convolutional models take
+``(28, 28, 1)`` images and dense models flat ``(784,)`` vectors, both as floats in
+``[0, 1]``; every reconstruction ends in a sigmoid, so it lies in ``[0, 1]`` too.
+
+The module only uses ``keras`` (no backend import), so it runs unchanged on
+TensorFlow, JAX or PyTorch. Builders do not compile: each chapter picks its own
+optimizer and loss (the seeds' choices are noted in each docstring).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+IMAGE_SHAPE = (28, 28, 1)
+FLAT_SIZE = 28 * 28
+
+
+def _chain(x, *layer_list):
+    """Apply ``layer_list`` in order to ``x`` (keeps the builders short)."""
+    for layer in layer_list:
+        x = layer(x)
+    return x
+
+
+def _assemble(encoder, decoder, input_shape, prefix):
+    """Wire ``decoder(encoder(x))`` into the autoencoder model."""
+    x = keras.Input(shape=input_shape, name="input")
+    return keras.Model(x, decoder(encoder(x)), name=f"{prefix}_autoencoder")
+
+
+def _conv(filters, name, size=3, activation="relu", **kwargs):
+    """A 'same'-padded Conv2D, the building block of every conv model here."""
+    return layers.Conv2D(filters, size, padding="same", activation=activation,
+                         name=name, **kwargs)
+
+
+def _batch_norm(name):
+    """Batch normalization whose inference statistics keep up with short runs.
+
+    Keras' default momentum (0.99) averages over ~100 steps; in a few-epoch run its
+    moving statistics still lag the weights, and inference-mode reconstructions
+    come out far worse than training-mode ones. 0.9 (~10 steps) avoids that.
+    """
+    return layers.BatchNormalization(momentum=0.9, name=name)
+
+
+def count_params(model) -> dict:
+    """Total, trainable and non-trainable parameter counts of ``model``."""
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
+    return {"total": trainable + frozen, "trainable": trainable,
+            "non_trainable": frozen}
+
+
+def dense_autoencoder(code_size=64, hidden=(256,)):
+    """Fully connected AE: 784 -> hidden -> code -> reversed hidden -> 784.
+
+    The notMNIST seed's "Model 1" (trained with Adam on MSE). With the defaults,
+    784-256-64-256-784, all ReLU but a sigmoid output: 435,536 parameters.
+    """
+    x = keras.Input(shape=(FLAT_SIZE,), name="pixels")
+    h = _chain(x, *[layers.Dense(n, activation="relu", name=f"enc_dense{i}")
+                    for i, n in enumerate(hidden, 1)])
+    code = layers.Dense(code_size, activation="relu", name="code")(h)
+    encoder = keras.Model(x, code, name="dense_ae_encoder")
+
+    z = keras.Input(shape=(code_size,), name="code")
+    h = _chain(z, *[layers.Dense(n, activation="relu", name=f"dec_dense{i}")
+                    for i, n in enumerate(reversed(hidden), 1)])
+    out = layers.Dense(FLAT_SIZE, activation="sigmoid", name="reconstruction")(h)
+    decoder = keras.Model(z, out, name="dense_ae_decoder")
+    return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,), "dense_ae")
+
+
+def single_layer_autoencoder(encoding_size=32):
+    """The TensorFlow seed's AE: one Dense layer in, one Dense layer out.
+
+    Both layers use a sigmoid, as in the classic TensorFlow tutorials, so the code
+    lies in ``(0, 1)``. The seed trained it with Adagrad on MSE. With 32 code
+    units: 25,120 + 25,872 = 50,992 parameters.
+    """
+    x = keras.Input(shape=(FLAT_SIZE,), name="pixels")
+    code = layers.Dense(encoding_size, activation="sigmoid", name="code")(x)
+    encoder = keras.Model(x, code, name="single_layer_ae_encoder")
+
+    z = keras.Input(shape=(encoding_size,), name="code")
+    out = layers.Dense(FLAT_SIZE, activation="sigmoid", name="reconstruction")(z)
+    decoder = keras.Model(z, out, name="single_layer_ae_decoder")
+    return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,),
+                                       "single_layer_ae")
+
+
+def conv_autoencoder():
+    """The notMNIST blog seed's conv AE (trained with RMSprop on MSE).
+
+    Encoder: conv 32 -> pool -> conv 64 -> pool -> conv 128, a 7x7x128 code
+    (92,672 parameters). Decoder: conv 128 -> upsample -> conv 64 -> upsample ->
+    conv 1 with a sigmoid (221,953). All kernels 3x3; 314,625 parameters in all.
+    """
+    x = keras.Input(shape=IMAGE_SHAPE, name="image")
+    code = _chain(x,
+                  _conv(32, "enc_conv1"), layers.MaxPooling2D(2, name="enc_pool1"),
+                  _conv(64, "enc_conv2"), layers.MaxPooling2D(2, name="enc_pool2"),
+                  _conv(128, "code"))
+    encoder = keras.Model(x, code, name="conv_ae_encoder")
+
+    z = keras.Input(shape=(7, 7, 128), name="code")
+    out = _chain(z,
+                 _conv(128, "dec_conv1"), layers.UpSampling2D(2, name="dec_up1"),
+                 _conv(64, "dec_conv2"), layers.UpSampling2D(2, name="dec_up2"),
+                 _conv(1, "reconstruction", activation="sigmoid"))
+    decoder = keras.Model(z, out, name="conv_ae_decoder")
+    return encoder, decoder, _assemble(encoder, decoder, IMAGE_SHAPE, "conv_ae")
+
+
+def compact_conv_autoencoder(code_size=6):
+    """The MNIST/Fashion seed's deep conv AE with a tiny dense code.
+
+    The encoder squeezes 28x28 -> 14x14 -> 7x7 with 32-channel convs, narrows the
+    channels 16 -> 4 -> 1 and maps the 49 values to ``code_size`` linear units.
+    The decoder expands the code to a 2x2 map, upsamples x7 then x2 back to 28x28.
+    With 6 code units: 35,089 + 42,433 = 77,522 parameters (224 non-trainable,
+    the batch-norm moving statistics).
+    """
+    x = keras.Input(shape=IMAGE_SHAPE, name="image")
+    code = _chain(x,
+                  _conv(32, "enc_conv1"), _conv(32, "enc_conv2"),
+                  layers.MaxPooling2D(2, name="enc_pool1"),           # 14x14
+                  layers.BatchNormalization(name="enc_bn1"),
+                  _conv(32, "enc_conv3"), _conv(32, "enc_conv4"),
+                  _conv(32, "enc_conv5", size=2),
+                  layers.MaxPooling2D(2, name="enc_pool2"),           # 7x7
+                  layers.BatchNormalization(name="enc_bn2"),
+                  _conv(16, "enc_conv6", size=2), _conv(4, "enc_conv7", size=2),
+                  _conv(1, "enc_conv8", size=2),
+                  layers.Flatten(name="enc_flatten"),                 # 49 values
+                  layers.Dense(code_size, name="code"))               # linear
+    encoder = keras.Model(x, code, name="compact_conv_ae_encoder")
+
+    z = keras.Input(shape=(code_size,), name="code")
+    out = _chain(z,
+                 layers.Dense(4, activation="relu", name="dec_dense"),
+                 layers.Reshape((2, 2, 1), name="dec_reshape"),
+                 _conv(4, "dec_conv1", size=2), _conv(16, "dec_conv2", size=2),
+                 layers.BatchNormalization(name="dec_bn1"),
+                 layers.UpSampling2D(7, name="dec_up1"),              # 14x14
+                 _conv(32, "dec_conv3"), _conv(32, "dec_conv4"), _conv(32, "dec_conv5"),
+                 layers.BatchNormalization(name="dec_bn2"),
+                 layers.UpSampling2D(2, name="dec_up2"),              # 28x28
+                 _conv(32, "dec_conv6"), _conv(32, "dec_conv7"),
+                 _conv(1, "reconstruction", activation="sigmoid"))
+    decoder = keras.Model(z, out, name="compact_conv_ae_decoder")
+    return encoder, decoder, _assemble(encoder, decoder, IMAGE_SHAPE,
+                                       "compact_conv_ae")
+
+
+def cnn_classifier_seed(num_classes=10):
+    """The notMNIST seed's "Model 3": a small CNN classifier (32,874 parameters).
+
+    Three 3x3 'valid' conv + 2x2 max-pool stages (28 -> 13 -> 5 -> 1), then
+    Dense 64, dropout 0.5 and a softmax over ``num_classes`` letters.
+    """
+    x = keras.Input(shape=IMAGE_SHAPE, name="image")
+    probs = _chain(x,
+                   layers.Conv2D(32, 3, activation="relu", name="conv1"),
+                   layers.MaxPooling2D(2, name="pool1"),
+                   layers.Conv2D(32, 3, activation="relu", name="conv2"),
+                   layers.MaxPooling2D(2, name="pool2"),
+                   layers.Conv2D(64, 3, activation="relu", name="conv3"),
+                   layers.MaxPooling2D(2, name="pool3"),
+                   layers.Flatten(name="flatten"),
+                   layers.Dense(64, activation="relu", name="dense"),
+                   layers.Dropout(0.5, name="dropout"),
+                   layers.Dense(num_classes, activation="softmax", name="probs"))
+    return keras.Model(x, probs, name="cnn_classifier_seed")
+
+
+def dense_autoencoder_improved(code_size=64):
+    """A deeper dense AE: 784-512-256-code-256-512-784 (1,100,112 parameters).
+
+    Changes from :func:`dense_autoencoder`: two hidden layers each side, so each
+    step compresses less, and a *linear* code layer, so no code unit can get stuck
+    at zero as a ReLU unit can ("dead" units waste code capacity).
+    """
+    x = keras.Input(shape=(FLAT_SIZE,), name="pixels")
+    code = _chain(x,
+                  layers.Dense(512, activation="relu", name="enc_dense1"),
+                  layers.Dense(256, activation="relu", name="enc_dense2"),
+                  layers.Dense(code_size, name="code"))               # linear
+    encoder = keras.Model(x, code, name="dense_ae_improved_encoder")
+
+    z = keras.Input(shape=(code_size,), name="code")
+    out = _chain(z,
+                 layers.Dense(256, activation="relu", name="dec_dense1"),
+                 layers.Dense(512, activation="relu", name="dec_dense2"),
+                 layers.Dense(FLAT_SIZE, activation="sigmoid", name="reconstruction"))
+    decoder = keras.Model(z, out, name="dense_ae_improved_decoder")
+    return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,),
+                                       "dense_ae_improved")
+
+
+def conv_autoencoder_improved(code_channels=32):
+    """A stronger conv AE with a 7x7x``code_channels`` code (a quarter of the seed's).
+
+    Changes from :func:`conv_autoencoder`: strided convs downsample instead of
+    max-pooling (the network learns *what* to keep), ``Conv2DTranspose`` upsamples
+    instead of copying pixels, batch normalization steadies training, and the code
+    is linear (no dead ReLU units). Default: 301,345 parameters.
+    """
+    x = keras.Input(shape=IMAGE_SHAPE, name="image")
+    code = _chain(x,
+                  _conv(32, "enc_conv1"),
+                  _conv(64, "enc_down1", strides=2),                  # 14x14
+                  _batch_norm("enc_bn1"),
+                  _conv(64, "enc_conv2"),
+                  _conv(128, "enc_down2", strides=2),                 # 7x7
+                  _batch_norm("enc_bn2"),
+                  _conv(code_channels, "code", size=1, activation=None))
+    encoder = keras.Model(x, code, name="conv_ae_improved_encoder")
+
+    z = keras.Input(shape=(7, 7, code_channels), name="code")
+    out = _chain(z,
+                 _conv(128, "dec_conv1"),
+                 layers.Conv2DTranspose(64, 3, strides=2, padding="same",
+                                        activation="relu", name="dec_up1"),  # 14x14
+                 _batch_norm("dec_bn1"),
+                 _conv(64, "dec_conv2"),
+                 layers.Conv2DTranspose(32, 3, strides=2, padding="same",
+                                        activation="relu", name="dec_up2"),  # 28x28
+                 _batch_norm("dec_bn2"),
+                 _conv(1, "reconstruction", activation="sigmoid"))
+    decoder = keras.Model(z, out, name="conv_ae_improved_decoder")
+    return encoder, decoder, _assemble(encoder, decoder, IMAGE_SHAPE,
+                                       "conv_ae_improved")

@@ -1,0 +1,44 @@
+"""Corruptions for denoising autoencoders and the scores that compare images.
+
+All functions take float images in [0, 1] of any shape ``(n, ...)`` and a NumPy random
+generator, so a corruption is reproducible from its seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gaussian(images, factor: float, rng: np.random.Generator):
+    """Add ``factor`` x standard normal noise to every pixel, then clip to [0, 1]."""
+    return np.clip(images + factor * rng.standard_normal(images.shape), 0, 1).astype(np.float32)
+
+
+def salt_and_pepper(images, amount: float, rng: np.random.Generator):
+    """Set a fraction ``amount`` of pixels to 0 or 1 (half each)."""
+    noisy = np.array(images, dtype=np.float32, copy=True)
+    hit = rng.random(images.shape) < amount
+    noisy[hit] = (rng.random(int(hit.sum())) < 0.5).astype(np.float32)
+    return noisy
+
+
+def block_mask(images, size: int, rng: np.random.Generator):
+    """Blank one random ``size`` x ``size`` square of every 28 x 28 image (set it to 0)."""
+    noisy = np.array(images, dtype=np.float32, copy=True)
+    view = noisy.reshape(len(noisy), 28, 28)
+    tops, lefts = rng.integers(0, 28 - size + 1, (2, len(noisy)))
+    for img, top, left in zip(view, tops, lefts):
+        img[top:top + size, left:left + size] = 0
+    return noisy
+
+
+def quality(clean, other) -> dict[str, float]:
+    """Mean MSE, PSNR (dB) and SSIM of ``other`` against ``clean``, image by image."""
+    from skimage.metrics import structural_similarity
+
+    clean = np.asarray(clean, dtype=np.float64).reshape(-1, 28, 28)
+    other = np.asarray(other, dtype=np.float64).reshape(-1, 28, 28)
+    mse = np.mean((clean - other) ** 2, axis=(1, 2))
+    psnr = 10 * np.log10(1 / np.maximum(mse, 1e-10))
+    ssim = [structural_similarity(c, o, data_range=1.0) for c, o in zip(clean, other)]
+    return {"mse": float(mse.mean()), "psnr": float(psnr.mean()), "ssim": float(np.mean(ssim))}
