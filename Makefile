@@ -12,7 +12,7 @@ export AEBOOK_DATA ?= $(MIRROR)
 endif
 QUIET_PIP := { grep -v "WARNING: Location" || true; }
 
-.PHONY: book test execute clean
+.PHONY: book test execute browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +23,12 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## book: build the static site from the committed, executed notebooks (never trains).
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python -m helpers.report results book/results.md
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
 
-## test: build the site, then unit tests, site checks and every notebook in the quick profile.
-test: book
+## test: build the site, then unit tests, site and browser checks, every notebook in the quick profile.
+test: book browser
 	AEBOOK_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
 
 ## execute: re-run every notebook in place in the full profile (their outputs are what is published).
@@ -36,6 +37,14 @@ execute: $(STAMP)
 	  echo "== $$nb"; \
 	  AEBOOK_PROFILE=full $(BIN)/jupyter execute --inplace --timeout=-1 "$$nb"; \
 	done
+
+## browser: Debian's Chromium for the browser checks (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser checks..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  || echo "WARNING: could not install chromium; the browser checks will be skipped"; }
 
 clean:
 	rm -rf _build .pytest_cache

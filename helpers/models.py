@@ -182,6 +182,31 @@ def cnn_classifier_seed(num_classes=10):
     return keras.Model(x, probs, name="cnn_classifier_seed")
 
 
+def cnn_classifier_improved(num_classes=10, width=32):
+    """A stronger CNN classifier: two conv blocks per resolution, batch norm, dropout.
+
+    Changes from :func:`cnn_classifier_seed`: 'same' padding and two 3x3 convs per stage
+    (28 -> 14 -> 7), batch normalization after each conv, global average pooling instead
+    of a large dense layer, and dropout before the softmax. With ``width=32``:
+    about 0.29 million parameters.
+    """
+    def block(filters, i):
+        return [layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}a"),
+                _batch_norm(f"bn{i}a"), layers.Activation("relu", name=f"relu{i}a"),
+                layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}b"),
+                _batch_norm(f"bn{i}b"), layers.Activation("relu", name=f"relu{i}b")]
+
+    x = keras.Input(shape=IMAGE_SHAPE, name="image")
+    probs = _chain(x,
+                   *block(width, 1), layers.MaxPooling2D(2, name="pool1"),       # 14x14
+                   *block(2 * width, 2), layers.MaxPooling2D(2, name="pool2"),   # 7x7
+                   *block(4 * width, 3),
+                   layers.GlobalAveragePooling2D(name="gap"),
+                   layers.Dropout(0.3, name="dropout"),
+                   layers.Dense(num_classes, activation="softmax", name="probs"))
+    return keras.Model(x, probs, name="cnn_classifier_improved")
+
+
 def dense_autoencoder_improved(code_size=64):
     """A deeper dense AE: 784-512-256-code-256-512-784 (1,100,112 parameters).
 

@@ -103,6 +103,19 @@ def test_cnn_classifier_seed():
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_cnn_classifier_improved():
+    model = models.cnn_classifier_improved()
+    # six 3x3 convs without bias (32, 32, 64, 64, 128, 128 filters), their batch norms, softmax
+    convs = 9 * (1 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 128 * 128)
+    bn = 4 * 2 * (32 + 64 + 128)
+    assert models.count_params(model) == {"total": convs + bn + 128 * 10 + 10,
+                                          "trainable": convs + bn // 2 + 1290,
+                                          "non_trainable": bn // 2}
+    assert model.output_shape == (None, 10)
+    probs = keras.ops.convert_to_numpy(model(_random_images(IMAGE), training=False))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
 def test_conv_autoencoder_trains_a_few_steps():
     keras.utils.set_random_seed(0)
     _, _, autoencoder = models.conv_autoencoder()

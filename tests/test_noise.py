@@ -42,3 +42,4 @@ def test_quality_scores():
     assert same["mse"] == 0 and same["ssim"] == pytest.approx(1.0) and same["psnr"] == pytest.approx(100)
     shifted = noise.quality(clean, np.clip(clean + 0.1, 0, 1))
     assert shifted["mse"] < 0.01 + 1e-9 and shifted["psnr"] >= 20 - 1e-6 and shifted["ssim"] < 1
+

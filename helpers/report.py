@@ -1,0 +1,117 @@
+"""The book's "Results at a glance" page, generated from ``results/*.json``.
+
+``python -m helpers.report [RESULTS_DIR] [OUTPUT]`` writes a MyST page with one table per
+chapter: each recorded metric beside the seed's published figure, the literature figure and
+the target, with a clear mark where the book misses its target. ``make book`` runs it before
+building, so the page is never typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What to compare a recorded metric with."""
+
+    field: str | None = None  # for a dict value: the entry the table shows
+    seed: str = ""  # the seed's published figure, or the seed code measured on our protocol
+    literature: str = ""
+    target: tuple[str, float] | None = None  # ("<=", 0.012) or (">=", 0.95)
+    lower_is_better: bool = True
+
+
+REFERENCES: dict[str, Reference] = {
+    "notmnist.dense_ae.test_mse": Reference(
+        seed="seed reported '16.77% accuracy' (not a reconstruction metric); seed code on this "
+             "protocol: 0.0155"),
+    "notmnist.dense_ae.improved.test_mse": Reference(target=("<=", 0.012)),
+    "notmnist.pca64.test_mse": Reference(),
+    "mnist.single_layer_ae.test_mse": Reference(),
+    "notmnist.denoise.gaussian0.5": Reference(
+        field="denoised_mse", seed="val MSE 0.0174 after 5 epochs (48,000 train images); seed "
+                                   "code on this protocol: 0.116 -> 0.036"),
+    "notmnist.denoise.gaussian0.7": Reference(
+        field="denoised_mse", seed="seed code on this protocol: 0.179 -> 0.057"),
+    "notmnist.denoise.improved.gaussian0.5": Reference(field="denoised_mse", target=("<=", 0.025)),
+    "notmnist.denoise.improved.gaussian0.7": Reference(field="denoised_mse", target=("<=", 0.040)),
+}
+DEFAULT_FIELDS = ("acc", "denoised_mse", "test_mse")
+
+
+def _display_value(key: str, value, ref: Reference):
+    """(number shown, name of the field shown) for a recorded value, or (None, '') if none fits."""
+    if isinstance(value, (int, float)):
+        return float(value), ""
+    if isinstance(value, dict):
+        for field in ([ref.field] if ref.field else []) + list(DEFAULT_FIELDS):
+            if isinstance(value.get(field), (int, float)):
+                return float(value[field]), field
+    return None, ""
+
+
+def _status(number: float | None, target) -> str:
+    if target is None or number is None:
+        return ""
+    op, bound = target
+    met = number <= bound if op == "<=" else number >= bound
+    return "met" if met else "**MISSED**"
+
+
+def chapter_table(chapter: str, content: dict) -> list[str]:
+    lines = [f"## {chapter}", "",
+             f"Profile: {content.get('profile', '?')}; recorded {content.get('updated', '?')}.", "",
+             "| metric | dataset | this book | target | status | seed's figure | literature | protocol |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for key, entry in sorted(content["results"].items()):
+        ref = REFERENCES.get(key, Reference())
+        number, field = _display_value(key, entry["value"], ref)
+        shown = "(table in the chapter)" if number is None else f"{number:.4g}"
+        metric = f"`{key}`" + (f" ({field})" if field else "")
+        target = f"{ref.target[0]} {ref.target[1]:g}" if ref.target else ""
+        protocol = entry["protocol"].replace("|", "/")
+        lines.append(f"| {metric} | {key.split('.')[0]} | {shown} | {target} | "
+                     f"{_status(number, ref.target)} | {ref.seed} | {ref.literature} | {protocol} |")
+    return lines + [""]
+
+
+def render(results_dir: Path) -> str:
+    files = sorted(results_dir.glob("*.json"))
+    lines = ["# Results at a glance", "",
+             "Every number the chapters record, generated from `results/*.json` by "
+             "`helpers.report` when the book is built. *Seed's figure* is what the earlier project "
+             "published (or what its code measured on this book's protocol); a target marked "
+             "**MISSED** is one the book has not reached yet.", ""]
+    if not files:
+        lines.append("No chapter has recorded results yet.")
+    for path in files:
+        content = json.loads(path.read_text())
+        if content.get("profile") != "full":
+            raise ValueError(f"{path}: recorded in the {content.get('profile')!r} profile; only "
+                             "full-profile results may be published. Re-run the chapter with "
+                             "AEBOOK_PROFILE=full.")
+        lines += chapter_table(path.stem, content)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    results_dir = Path(argv[0]) if argv else Path("results")
+    output = Path(argv[1]) if len(argv) > 1 else Path("book/results.md")
+    try:
+        page = render(results_dir)
+    except (ValueError, KeyError, json.JSONDecodeError) as e:
+        print(f"helpers.report: {e}", file=sys.stderr)
+        return 2
+    tmp = output.with_name(f".{output.name}.part")
+    tmp.write_text(page)
+    tmp.replace(output)
+    print(f"wrote {output} from {len(list(results_dir.glob('*.json')))} results file(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

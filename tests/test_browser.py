@@ -1,0 +1,103 @@
+"""The built site in a real browser (Debian's Chromium driven by Playwright), as a reader meets it.
+
+For every page in the table of contents: it loads with its title, every image has pixels, no
+output shows a Python traceback, every internal link leads to a page that loads, and chapter
+pages have a Colab button for their own notebook and a working .ipynb download. Screenshots of
+the landing page and the first chapter are saved to ``_build/screenshots``.
+"""
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+from .conftest import ROOT
+from .test_book import CONFIG, SITE, TOC, title_of, toc_files
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.skipif(not SITE.is_dir(), reason="site not built: run `make book` first"),
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (make test installs it)"),
+]
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    # Only our own server is reachable: anything else would not work offline either.
+    page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname
+               in ("127.0.0.1", None, "") else route.abort())
+    yield page
+    context.close()
+
+
+def page_url(server, entry):
+    return urljoin(server, "index.html" if entry == TOC["root"] else f"{entry}.html")
+
+
+@pytest.mark.parametrize("entry", toc_files())
+def test_page_reads_well(server, page, entry):
+    response = page.goto(page_url(server, entry), wait_until="load")
+    assert response.ok
+    assert title_of(entry) in page.inner_text("main")
+    broken = page.eval_on_selector_all(
+        "main img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert broken == []
+    assert "Traceback (most recent call last)" not in page.inner_text("main")
+
+    links = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
+    internal = {urldefrag(href)[0] for href in links if href.startswith(server)}
+    for href in sorted(internal):
+        status = page.request.get(href).status
+        assert status == 200, f"{entry}: link {href} answers {status}"
+
+    if (ROOT / entry).with_suffix(".ipynb").exists():
+        repo = urlparse(CONFIG["repository"]["url"]).path.strip("/")
+        colab = [h for h in links if "colab.research.google.com" in h]
+        assert colab and all(h.endswith(f"github/{repo}/blob/main/{entry}.ipynb") for h in colab)
+        downloads = [h for h in links if h.startswith(server) and urldefrag(h)[0].endswith(".ipynb")]
+        assert downloads, "no .ipynb download link"
+        assert page.request.get(downloads[0]).body()[:1] == b"{"
+
+
+def test_screenshots(server, page):
+    shots = SITE.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    chapter = next(e for e in toc_files() if e.startswith("notebooks/"))
+    for name, entry in (("landing", TOC["root"]), ("chapter", chapter)):
+        page.goto(page_url(server, entry), wait_until="load")
+        path = shots / f"{name}.png"
+        page.screenshot(path=str(path), full_page=False)
+        assert path.stat().st_size > 10_000
