@@ -57,11 +57,11 @@ def setup(chapter: str | None = None, seed: int = DEFAULT_SEED) -> dict:
     Returns the same facts as a dict so a chapter can record them with its results.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up chatter
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # and its retracing notices
     with _native_stderr_silenced():
         import keras
 
         device = describe_device(keras.backend.backend())
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # its retracing notices, after import
     import matplotlib.pyplot as plt
 
     from helpers import results

@@ -62,21 +62,32 @@ def _status(number: float | None, target) -> str:
     return "met" if met else "**MISSED**"
 
 
-def chapter_table(chapter: str, content: dict) -> list[str]:
-    lines = [f"## {chapter}", "",
+def chapter_title(chapter: str, root: Path) -> str:
+    """The chapter notebook's own title, or its file stem if the notebook is not there."""
+    nb = root / "notebooks" / f"{chapter}.ipynb"
+    try:
+        first = "".join(json.loads(nb.read_text())["cells"][0]["source"])
+        return f"Chapter {int(chapter[:2])}: {first.splitlines()[0].lstrip('# ').strip()}"
+    except (OSError, ValueError, KeyError, IndexError):
+        return chapter
+
+
+def chapter_table(title: str, content: dict) -> list[str]:
+    lines = [f"## {title}", "",
              f"Profile: {content.get('profile', '?')}; recorded {content.get('updated', '?')}.", "",
-             "| metric | dataset | this book | target | status | seed's figure | literature | protocol |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| metric | this book | target | status | seed's figure | literature |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    protocols = []
     for key, entry in sorted(content["results"].items()):
         ref = REFERENCES.get(key, Reference())
         number, field = _display_value(key, entry["value"], ref)
         shown = "(table in the chapter)" if number is None else f"{number:.4g}"
         metric = f"`{key}`" + (f" ({field})" if field else "")
         target = f"{ref.target[0]} {ref.target[1]:g}" if ref.target else ""
-        protocol = entry["protocol"].replace("|", "/")
-        lines.append(f"| {metric} | {key.split('.')[0]} | {shown} | {target} | "
-                     f"{_status(number, ref.target)} | {ref.seed} | {ref.literature} | {protocol} |")
-    return lines + [""]
+        lines.append(f"| {metric} | {shown} | {target} | {_status(number, ref.target)} | "
+                     f"{ref.seed} | {ref.literature} |")
+        protocols.append(f"* `{key}`: {entry['protocol']}")
+    return lines + ["", "Protocols:", "", *protocols, ""]
 
 
 def render(results_dir: Path) -> str:
@@ -94,7 +105,7 @@ def render(results_dir: Path) -> str:
             raise ValueError(f"{path}: recorded in the {content.get('profile')!r} profile; only "
                              "full-profile results may be published. Re-run the chapter with "
                              "AEBOOK_PROFILE=full.")
-        lines += chapter_table(path.stem, content)
+        lines += chapter_table(chapter_title(path.stem, results_dir.parent), content)
     return "\n".join(lines) + "\n"
 
 

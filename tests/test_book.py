@@ -65,6 +65,20 @@ def test_committed_notebook_is_executed_in_full_profile(nb_path):
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_recorded_results_are_committed_from_the_full_profile(nb_path):
+    sources = "".join("".join(c["source"]) for c in code_cells(load(nb_path)))
+    if "record(" not in sources:
+        pytest.skip("this chapter records no results")
+    path = ROOT / "results" / f"{nb_path.stem}.json"
+    assert path.is_file(), f"{path.name} missing: execute the chapter in the full profile"
+    content = json.loads(path.read_text())
+    assert content["profile"] == "full" and content["results"]
+    printed = json.dumps([o for c in code_cells(load(nb_path)) for o in c["outputs"]])
+    for key in content["results"]:
+        assert f"recorded {key} = " in printed, f"{key} is in {path.name} but not in the notebook"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_setup_cell_installs_from_the_configured_repository(nb_path):
     first = "".join(code_cells(load(nb_path))[0]["source"])
     assert "from helpers.environment import setup" in first

@@ -25,7 +25,8 @@ def test_page_lists_values_targets_and_misses(tmp_path):
     assert report.main([str(tmp_path / "results"), str(out)]) == 0
     page = out.read_text()
     assert page.startswith("# Results at a glance")
-    assert "## 02_dense_autoencoder" in page and "## 04_denoising_autoencoder" in page
+    assert "## 02_dense_autoencoder" in page and "## 04_denoising_autoencoder" in page  # no notebooks here
+    assert "* `notmnist.dense_ae.test_mse`: p2" in page
     rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")}
     assert "| 0.0107 | <= 0.012 | met |" in rows["`notmnist.dense_ae.improved.test_mse`"]
     assert "0.0155" in rows["`notmnist.dense_ae.test_mse`"]  # the seed's figure beside ours
@@ -43,3 +44,9 @@ def test_quick_profile_results_are_refused(tmp_path, capsys):
 def test_empty_results_folder(tmp_path):
     (tmp_path / "results").mkdir()
     assert "No chapter has recorded results yet" in report.render(tmp_path / "results")
+
+
+def test_chapter_titles_come_from_the_notebooks():
+    from tests.conftest import ROOT
+
+    assert report.chapter_title("01_datasets", ROOT) == "Chapter 1: Four datasets of 28 x 28 images"

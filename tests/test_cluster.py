@@ -1,0 +1,34 @@
+"""helpers.cluster: clustering scores on hand-made cases with known answers."""
+
+import numpy as np
+import pytest
+
+from helpers import cluster
+
+
+def test_perfect_clustering_under_any_naming():
+    labels = np.repeat(np.arange(5), 20)
+    renamed = (labels + 3) % 5
+    s = cluster.scores(labels, renamed)
+    assert s == {"acc": 1.0, "majority_acc": 1.0, "nmi": pytest.approx(1.0), "ari": pytest.approx(1.0), "k": 5}
+
+
+def test_hungarian_is_one_to_one_but_majority_is_not():
+    labels = np.array([0] * 6 + [1] * 4)
+    clusters = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])  # label 0 split over two clusters
+    assert cluster.majority_accuracy(labels, clusters) == 1.0
+    assert cluster.hungarian_accuracy(labels, clusters) == pytest.approx(0.7)
+    assert cluster.contingency(labels, clusters).tolist() == [[3, 0], [3, 0], [0, 4]]
+
+
+def test_majority_accuracy_reaches_one_with_a_cluster_per_image():
+    labels = np.random.default_rng(0).integers(0, 10, 200)
+    assert cluster.majority_accuracy(labels, np.arange(200)) == 1.0
+    assert cluster.hungarian_accuracy(labels, np.arange(200)) < 0.1
+
+
+def test_random_clusters_score_near_chance():
+    rng = np.random.default_rng(1)
+    labels, clusters = rng.integers(0, 10, 5000), rng.integers(0, 10, 5000)
+    s = cluster.scores(labels, clusters)
+    assert s["acc"] < 0.15 and s["nmi"] < 0.01 and abs(s["ari"]) < 0.01
