@@ -3,7 +3,8 @@
 For every page in the table of contents: it loads with its title, every image has pixels, no
 output shows a Python traceback, every internal link leads to a page that loads, and chapter
 pages have a Colab button for their own notebook and a working .ipynb download. Screenshots of
-the landing page and the first chapter are saved to ``_build/screenshots``.
+the landing page and the first chapter are saved to ``_build/screenshots``. Pages with maths
+must typeset them from the site's own copy of MathJax, with the network cut off.
 """
 
 import functools
@@ -90,6 +91,19 @@ def test_page_reads_well(server, page, entry):
         downloads = [h for h in links if h.startswith(server) and urldefrag(h)[0].endswith(".ipynb")]
         assert downloads, "no .ipynb download link"
         assert page.request.get(downloads[0]).body()[:1] == b"{"
+
+
+@pytest.mark.parametrize("entry", toc_files())
+def test_maths_renders_offline_from_disk(page, entry):
+    """Opened as a file, with every request off this machine refused, MathJax still typesets."""
+    path = SITE / f"{entry}.html"
+    page.goto(path.as_uri(), wait_until="load")
+    if page.locator("main .math").count() == 0:
+        pytest.skip("no maths on this page")
+    page.wait_for_function("document.querySelectorAll('main .MathJax, main .MathJax_Display').length > 0",
+                           timeout=20_000)
+    errors = page.locator("main .MathJax_Error, main merror").count()
+    assert errors == 0
 
 
 def test_screenshots(server, page):

@@ -173,28 +173,26 @@ def test_wrong_shape_for_the_official_file(tiny, tmp_path):
     assert ALL[2] in str(err.value)
 
 
-def test_count_mismatch_between_images_and_labels(monkeypatch, tmp_path):
-    images, labels = np.zeros((6, 28, 28), np.uint8), np.arange(5) % 10
-    folder = tmp_path / "mine" / "mnist"
-    write_idx_gz(folder / "t10k-images-idx3-ubyte.gz", images)
-    write_idx_gz(folder / "t10k-labels-idx1-ubyte.gz", labels)
+def unchecked_test_split(monkeypatch, folder, images, labels):
+    """Write a test split without published checksums and make it the 'mnist' spec."""
+    write_idx_gz(folder / TEST_ONLY[0], images)
+    write_idx_gz(folder / TEST_ONLY[1], labels)
     test_files = [OfficialFile(n, (), None, a.shape) for n, a in zip(TEST_ONLY, (images, labels))]
     train_files = [OfficialFile(n, (), None, (1,)) for n in ALL[:2]]
     monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
-        "Mismatch", "", tuple("0123456789"), *train_files, *test_files))
+        "Unchecked", "", tuple("0123456789"), *train_files, *test_files))
+
+
+def test_count_mismatch_between_images_and_labels(monkeypatch, tmp_path):
+    unchecked_test_split(monkeypatch, tmp_path / "mine" / "mnist",
+                         np.zeros((6, 28, 28), np.uint8), np.arange(5) % 10)
     with pytest.raises(DatasetError, match="6 images but .* 5 labels"):
         load_dataset("mnist", data_dir=tmp_path / "mine")
 
 
 def test_labels_out_of_range(monkeypatch, tmp_path):
-    folder = tmp_path / "mine" / "mnist"
-    images, labels = np.zeros((4, 28, 28), np.uint8), np.array([0, 1, 2, 11])
-    write_idx_gz(folder / "t10k-images-idx3-ubyte.gz", images)
-    write_idx_gz(folder / "t10k-labels-idx1-ubyte.gz", labels)
-    test_files = [OfficialFile(n, (), None, a.shape) for n, a in zip(TEST_ONLY, (images, labels))]
-    train_files = [OfficialFile(n, (), None, (1,)) for n in ALL[:2]]
-    monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
-        "Range", "", tuple("0123456789"), *train_files, *test_files))
+    unchecked_test_split(monkeypatch, tmp_path / "mine" / "mnist",
+                         np.zeros((4, 28, 28), np.uint8), np.array([0, 1, 2, 11]))
     with pytest.raises(DatasetError, match="labels range 0..11") as err:
         load_dataset("mnist", data_dir=tmp_path / "mine")
     assert "t10k-labels-idx1-ubyte.gz" in str(err.value)
