@@ -474,7 +474,8 @@ def _subset(n: int, limit: int | None) -> np.ndarray:
 
 def _missing_message(name, problems, data_dir) -> str:
     places = "\n".join(f"  - {d}" for d in search_dirs(name, data_dir))
-    lines = [f"{DATASETS[name].title}: no usable copy of the files below. Searched:\n{places}"]
+    spec = DATASETS[name]
+    lines = [f"{spec.title} ({spec.home}): no usable copy of the files below. Searched:\n{places}"]
     for file_spec, failures in problems:
         lines.append(f"  {file_spec.name}: download from {' or '.join(file_spec.urls)}")
         lines += [f"      tried: {f}" for f in failures]

@@ -36,11 +36,6 @@ class TrainResult:
     weights: str = ""
     settings: dict = field(default_factory=dict)
 
-    @property
-    def final(self) -> dict[str, float]:
-        """The last value of every metric."""
-        return {k: v[-1] for k, v in self.history.items()}
-
 
 def _fingerprint(*arrays) -> str:
     h = hashlib.sha256()

@@ -111,7 +111,14 @@ def test_screenshots(server, page):
     shots.mkdir(exist_ok=True)
     chapter = next(e for e in toc_files() if e.startswith("notebooks/"))
     for name, entry in (("landing", TOC["root"]), ("chapter", chapter)):
-        page.goto(page_url(server, entry), wait_until="load")
+        page.goto(page_url(server, entry), wait_until="networkidle")
         path = shots / f"{name}.png"
-        page.screenshot(path=str(path), full_page=False)
+        for attempt in range(3):  # headless Chromium now and then refuses a capture under load
+            try:
+                page.screenshot(path=str(path), full_page=False, animations="disabled")
+                break
+            except playwright.Error:
+                if attempt == 2:
+                    raise
+                page.wait_for_timeout(1000)
         assert path.stat().st_size > 10_000
