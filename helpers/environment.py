@@ -84,7 +84,22 @@ def setup(chapter: str | None = None, seed: int = DEFAULT_SEED) -> dict:
     print(f"Run profile: {profile.name}"
           + ("" if profile.publishable else " (tiny subsets, few epochs: numbers NOT for publication)")
           + f" | seed: {seed}")
+    if chapter and profile.publishable and device.startswith("CPU"):
+        _warn_cpu_time(results.results_dir() / f"{chapter}.json")
     return facts
+
+
+def _warn_cpu_time(path):
+    """Tell a reader without a GPU how long this chapter's training took when the book was built."""
+    import json
+
+    try:
+        timing = json.loads(path.read_text())["results"]["training_time"]["value"]
+    except (OSError, ValueError, KeyError):
+        return
+    print(f"No GPU found. Training this chapter from scratch took {timing['seconds'] / 60:.0f} min "
+          f"on {timing['device']} when this edition was built; trained weights are then cached "
+          "(~/.cache/aebook/models), so re-runs take seconds.")
 
 
 def show_source(obj):

@@ -57,6 +57,7 @@ REFERENCES: dict[str, Reference] = {
     "kmnist.itl.gaussian": Reference(field="prior_divergence"),
     "kmnist.itl.gmm": Reference(field="acc"),
     "kmnist.plain_ae_kmeans": Reference(field="acc"),
+    "training_time": Reference(field="seconds"),
 }
 DEFAULT_FIELDS = ("acc", "denoised_mse", "test_mse")
 
@@ -93,18 +94,19 @@ def chapter_title(chapter: str, root: Path) -> str:
 def chapter_table(title: str, content: dict) -> list[str]:
     lines = [f"## {title}", "",
              f"Profile: {content.get('profile', '?')}; recorded {content.get('updated', '?')}.", "",
-             "| metric | this book | target | status | seed's figure | literature |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "| metric | dataset | this book | target | status | seed's figure | literature | protocol |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     protocols = []
-    for key, entry in sorted(content["results"].items()):
+    for n, (key, entry) in enumerate(sorted(content["results"].items()), 1):
         ref = REFERENCES.get(key, Reference())
         number, field = _display_value(key, entry["value"], ref)
         shown = "(table in the chapter)" if number is None else f"{number:.4g}"
         metric = f"`{key}`" + (f" ({field})" if field else "")
+        dataset = key.split(".")[0] if "." in key else "all"
         target = f"{ref.target[0]} {ref.target[1]:g}" if ref.target else ""
-        lines.append(f"| {metric} | {shown} | {target} | {_status(number, ref.target)} | "
-                     f"{ref.seed} | {ref.literature} |")
-        protocols.append(f"* `{key}`: {entry['protocol']}")
+        lines.append(f"| {metric} | {dataset} | {shown} | {target} | {_status(number, ref.target)} | "
+                     f"{ref.seed} | {ref.literature} | ({n}) |")
+        protocols.append(f"{n}. `{key}`: {entry['protocol']}")
     return lines + ["", "Protocols:", "", *protocols, ""]
 
 

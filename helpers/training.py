@@ -22,6 +22,7 @@ from helpers.data import cache_dir
 from helpers.profiles import get_profile
 
 RETRAIN_ENV = "AEBOOK_RETRAIN"
+SESSION: list = []  # every TrainResult of this session, trained now or reused from the cache
 
 
 @dataclass
@@ -124,6 +125,7 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
         if verbose:
             print(f"{name}: reused trained weights ({result.epochs} epochs, trained in "
                   f"{result.seconds:.0f} s); set {RETRAIN_ENV}=1 to train again")
+        SESSION.append(result)
         return result
 
     keras.utils.set_random_seed(seed)
@@ -148,7 +150,28 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
     record.write_text(json.dumps({k: v for k, v in asdict(result).items() if k != "reused"}))
     if verbose:
         print(f"{name}: {run} epochs in {seconds:.1f} s ({result.images_per_second:,.0f} img/s)")
+    SESSION.append(result)
     return result
+
+
+def record_training_time() -> float:
+    """Record how long all of this chapter's training took (cached runs count their original time).
+
+    ``helpers.environment.setup`` reads it back to warn readers without a GPU how long the chapter
+    will take before it starts training.
+    """
+    import keras
+
+    from helpers.environment import describe_device
+    from helpers.results import record
+
+    runs = {r.weights: r for r in SESSION}  # a run reused twice in one chapter counts once
+    seconds = float(sum(r.seconds for r in runs.values()))
+    device = describe_device(keras.backend.backend())
+    record("training_time", {"seconds": seconds, "runs": len(runs), "device": device},
+           f"sum of the wall times of the chapter's {len(runs)} training runs, each measured when "
+           "it was trained (on this machine: cached weights are machine-local)")
+    return seconds
 
 
 def evaluate_mse(model, x, y=None, batch_size: int = 512) -> float:

@@ -26,11 +26,12 @@ def test_page_lists_values_targets_and_misses(tmp_path):
     page = out.read_text()
     assert page.startswith("# Results at a glance")
     assert "## 02_dense_autoencoder" in page and "## 04_denoising_autoencoder" in page  # no notebooks here
-    assert "* `notmnist.dense_ae.test_mse`: p2" in page
+    assert "3. `notmnist.dense_ae.test_mse`: p2" in page
     rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")}
-    assert "| 0.0107 | <= 0.012 | met |" in rows["`notmnist.dense_ae.improved.test_mse`"]
+    assert "| notmnist | 0.0107 | <= 0.012 | met |" in rows["`notmnist.dense_ae.improved.test_mse`"]
     assert "0.0155" in rows["`notmnist.dense_ae.test_mse`"]  # the seed's figure beside ours
     assert "| 0.05 | <= 0.04 | **MISSED** |" in rows["`notmnist.denoise.improved.gaussian0.7` (denoised_mse)"]
+    assert rows["`notmnist.denoise.improved.gaussian0.7` (denoised_mse)"].endswith("| (1) |")
     assert "(table in the chapter)" in rows["`notmnist.code_size_sweep`"]
 
 

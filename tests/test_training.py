@@ -69,3 +69,24 @@ def test_evaluate_mse():
     data = np.linspace(0, 1, 8, dtype="float32").reshape(2, 4)
     assert evaluate_mse(identity, data) == 0
     assert evaluate_mse(identity, data, np.zeros_like(data)) == pytest.approx(np.mean(data ** 2))
+
+
+def test_training_time_is_recorded_and_announced(data, tmp_path, monkeypatch, capsys):
+    from helpers import environment, results, training
+
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(training, "SESSION", [])
+    results.set_chapter("98_timing")
+    fit(tiny_model(), data, name="tiny", epochs=2, verbose=False)
+    fit(tiny_model(), data, name="tiny", epochs=2, verbose=False)  # reused: counts its original time
+    fit(tiny_model(), data, name="tiny", epochs=1, verbose=False)
+    seconds = training.record_training_time()
+    assert len(training.SESSION) == 3  # the reused run counts once, with its original time
+    assert seconds == pytest.approx(training.SESSION[0].seconds + training.SESSION[2].seconds)
+    recorded = results.load("98_timing", tmp_path)["training_time"]["value"]
+    assert recorded["runs"] == 2 and recorded["device"].startswith("CPU")
+    capsys.readouterr()
+    environment.setup("98_timing")
+    assert "No GPU found. Training this chapter from scratch took" in capsys.readouterr().out
+    results.set_chapter(None)
