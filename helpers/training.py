@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 import warnings
@@ -172,6 +173,16 @@ def record_training_time() -> float:
            f"sum of the wall times of the chapter's {len(runs)} training runs, each measured when "
            "it was trained (on this machine: cached weights are machine-local)")
     return seconds
+
+
+def warmup_cosine(peak: float, epochs: int, n_images: int, batch_size: int = 128):
+    """Learning rate rising linearly from 0 to ``peak`` (300 steps, at most a fifth of training),
+    then decaying along a cosine to 0 at the last step of the last epoch."""
+    import keras
+
+    steps = epochs * math.ceil(n_images / batch_size)
+    return keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=peak,
+                                                  warmup_steps=min(300, steps // 5))
 
 
 def evaluate_mse(model, x, y=None, batch_size: int = 512) -> float:

@@ -90,3 +90,12 @@ def test_training_time_is_recorded_and_announced(data, tmp_path, monkeypatch, ca
     environment.setup("98_timing")
     assert "No GPU found. Training this chapter from scratch took" in capsys.readouterr().out
     results.set_chapter(None)
+
+
+def test_warmup_cosine_schedule():
+    from helpers.training import warmup_cosine
+
+    schedule = warmup_cosine(2e-3, epochs=10, n_images=1280, batch_size=128)  # 100 steps, warm-up 20
+    lr = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 10, 20, 60, 120)]
+    assert lr[0] == 0 and lr[1] == pytest.approx(1e-3) and lr[2] == pytest.approx(2e-3)
+    assert 0 < lr[3] < 2e-3 and lr[4] == pytest.approx(0, abs=1e-9)

@@ -1,0 +1,34 @@
+"""Training recipes that several chapters share, so each is written (and cached) once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers import models
+from helpers.augment import random_shifts
+from helpers.training import fit, warmup_cosine
+
+
+def seed_dense_ae(name: str, x_train, x_test, code_size: int = 64, verbose: bool = True):
+    """The notMNIST seed's Model 1 as it was trained: Adam, MSE, Keras's default batch of 32,
+    30 epochs. Returns ``(encoder, decoder, autoencoder, run)``."""
+    encoder, decoder, autoencoder = models.dense_autoencoder(code_size=code_size)
+    run = fit(autoencoder, x_train, name=name, epochs=30, batch_size=32, optimizer="adam",
+              validation_data=(x_test, x_test), verbose=verbose)
+    return encoder, decoder, autoencoder, run
+
+
+def improved_dense_ae(name: str, x_train, x_test, shifted_copies: int = 3, epochs: int = 30,
+                      code_size: int = 64, verbose: bool = True):
+    """The deeper dense AE with a linear code, trained on the images plus ``shifted_copies``
+    copies moved by up to 2 pixels, with Adam and a warm-up + cosine schedule peaking at 0.001.
+    Returns ``(encoder, decoder, autoencoder, run)``."""
+    import keras
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([x_train] + [random_shifts(x_train, 2, rng) for _ in range(shifted_copies)])
+    encoder, decoder, autoencoder = models.dense_autoencoder_improved(code_size=code_size)
+    run = fit(autoencoder, x, name=name, epochs=epochs, batch_size=128,
+              optimizer=keras.optimizers.Adam(warmup_cosine(1e-3, epochs, len(x))),
+              validation_data=(x_test, x_test), verbose=verbose)
+    return encoder, decoder, autoencoder, run
