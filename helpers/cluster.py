@@ -161,7 +161,7 @@ def run(args) -> dict:
     fit(autoencoder, train, name=f"cli_{args.tag}", epochs=args.epochs,
         optimizer=keras.optimizers.Adam(args.learning_rate))
     shape = (-1, 28, 28, 1) if args.convolution else (-1, 784)
-    codes_train = encoder.predict(train.reshape(shape), batch_size=512, verbose=0)
+    codes_train = encoder.predict(train, batch_size=512, verbose=0)
     codes = encoder.predict(x_test.reshape(shape), batch_size=512, verbose=0)
     kmeans = KMeans(n_clusters=args.num_clusters, n_init=10, random_state=0).fit(codes_train)
     clusters = kmeans.predict(codes)

@@ -81,13 +81,29 @@ def intensity_histograms(datasets, title: str = "Pixel intensities (training ima
     return fig
 
 
+def one_per_class(labels, n_classes: int) -> list[int]:
+    """Index of the first image of every class: the columns of the comparison figures."""
+    return [int(np.flatnonzero(np.asarray(labels) == c)[0]) for c in range(n_classes)]
+
+
+def compare_rows(rows: dict, labels, class_labels, title: str):
+    """One row per named image set (same images, e.g. noisy / denoised / clean), one column per class."""
+    picks = one_per_class(labels, len(class_labels))
+    images = np.concatenate([np.asarray(x)[picks].reshape(-1, 784) for x in rows.values()])
+    return image_grid(images, rows=len(rows), cols=len(picks), row_labels=list(rows),
+                      col_labels=class_labels, title=title, size=0.8)
+
+
 def reconstructions(originals, reconstructed, labels, class_labels, title: str):
     """Two rows: one test image of every class above its reconstruction."""
-    picks = [int(np.flatnonzero(labels == c)[0]) for c in range(len(class_labels))]
-    rows = np.concatenate([np.asarray(originals)[picks].reshape(-1, 784),
-                           np.asarray(reconstructed)[picks].reshape(-1, 784)])
-    return image_grid(rows, rows=2, cols=len(picks), row_labels=["original", "reconstruction"],
-                      col_labels=class_labels, title=title, size=0.8)
+    return compare_rows({"original": originals, "reconstruction": reconstructed}, labels,
+                        class_labels, title)
+
+
+def triptych(noisy, denoised, clean, labels, class_labels, title: str):
+    """Noisy, denoised and clean versions of one test image of every class."""
+    return compare_rows({"noisy": noisy, "denoised": denoised, "clean": clean}, labels,
+                        class_labels, title)
 
 
 def loss_curves(histories: dict, title: str, metric: str = "loss", log: bool = True):
