@@ -117,7 +117,7 @@ def _load(args):
     return (to_float(ds.x_train)[..., None], to_float(ds.x_test)[..., None], ds.y_test, ds.source)
 
 
-def _projector_export(folder, codes, labels, clusters, images):
+def projector_export(folder, codes, labels, clusters, images):
     """Files for the TensorBoard Embedding Projector (or projector.tensorflow.org)."""
     import matplotlib.image
 
@@ -174,7 +174,7 @@ def run(args) -> dict:
     (out / "metrics.json").write_text(json.dumps({**result, "data": source, "args": vars(args)}, indent=1))
     np.save(out / "codes.npy", codes)
     if args.tb_embedding:
-        _projector_export(out / "projector", codes, y_test, clusters, x_test)
+        projector_export(out / "projector", codes, y_test, clusters, x_test)
         print(f"projector files: {out / 'projector'} (tensorboard --logdir {out / 'projector'}, "
               "or load vectors.tsv and metadata.tsv at https://projector.tensorflow.org)")
     print(f"outputs: {out}")

@@ -140,3 +140,64 @@ def code_size_curve(sizes, curves: dict, title: str, ylabel: str = "test MSE"):
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def curves_against_k(ks, curves: dict, title: str, ylabel: str, best: dict | None = None):
+    """Scores against the number of clusters k, one line per named curve; ``best`` marks a k
+    per curve (e.g. the silhouette's choice) with a ring."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for i, (name, values) in enumerate(curves.items()):
+        ax.plot(ks, values, marker="o", ms=3, color=f"C{i}", label=name)
+        if best and name in best:
+            k = best[name]
+            ax.plot(k, values[list(ks).index(k)], "o", ms=11, mfc="none", color=f"C{i}")
+    ax.set_xticks(list(ks))
+    ax.set(xlabel="number of clusters k", ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def labels_per_cluster(table, class_labels, title: str, stacked: bool = True):
+    """How many images of each true label fell into each cluster (``table[cluster, label]``):
+    stacked bars (one per cluster) or side-by-side bars, one colour per label."""
+    table = np.asarray(table)
+    n_clusters, n_labels = table.shape
+    x = np.arange(n_clusters)
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(7 if stacked else 9, 3))
+    bottom = np.zeros(n_clusters)
+    width = 0.8 if stacked else 0.8 / n_labels
+    for label in range(n_labels):
+        if stacked:
+            ax.bar(x, table[:, label], 0.8, bottom=bottom, color=colours(label), label=class_labels[label])
+            bottom += table[:, label]
+        else:
+            ax.bar(x - 0.4 + (label + 0.5) * width, table[:, label], width, color=colours(label),
+                   label=class_labels[label])
+    ax.set_xticks(x, [str(c) for c in x])
+    ax.set(xlabel="cluster", ylabel="images")
+    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left", title="true label",
+              title_fontsize=7)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def embedding_map(points, labels, class_labels, title: str):
+    """A 2-D map of codes (e.g. from UMAP), one dot per image coloured by its true label."""
+    points, labels = np.asarray(points), np.asarray(labels)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    colours = plt.get_cmap("tab10")
+    for label, name in enumerate(class_labels):
+        p = points[labels == label]
+        ax.scatter(p[:, 0], p[:, 1], s=1, alpha=0.5, color=colours(label), rasterized=True)
+        ax.annotate(name, np.median(p, axis=0), fontsize=10, weight="bold", ha="center",
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", alpha=0.7, lw=0))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -32,3 +32,29 @@ def improved_dense_ae(name: str, x_train, x_test, shifted_copies: int = 3, epoch
               optimizer=keras.optimizers.Adam(warmup_cosine(1e-3, epochs, len(x))),
               validation_data=(x_test, x_test), verbose=verbose)
     return encoder, decoder, autoencoder, run
+
+
+def improved_conv_ae(name: str, x_train, x_test, epochs: int = 8, verbose: bool = True):
+    """The improved conv AE (strided convs, batch-norm, linear 7x7x32 code) trained with Adam and
+    a warm-up + cosine schedule peaking at 0.002, batch 128. Returns
+    ``(encoder, decoder, autoencoder, run)``."""
+    import keras
+
+    encoder, decoder, autoencoder = models.conv_autoencoder_improved()
+    run = fit(autoencoder, x_train, name=name, epochs=epochs, batch_size=128,
+              optimizer=keras.optimizers.Adam(warmup_cosine(2e-3, epochs, len(x_train))),
+              validation_data=(x_test, x_test), verbose=verbose)
+    return encoder, decoder, autoencoder, run
+
+
+COMPACT_AE6_EPOCHS = {"mnist": 20, "fashion_mnist": 8}  # about the same number of weight updates each
+
+
+def compact_ae6(dataset: str, x_train, x_test, verbose: bool = True):
+    """The MNIST/Fashion seed's 6-d fully convolutional AE, trained with Adam on MSE, batch 128,
+    for ``COMPACT_AE6_EPOCHS[dataset]`` epochs (the seed does not say how it trained).
+    Returns ``(encoder, decoder, autoencoder, run)``."""
+    encoder, decoder, autoencoder = models.compact_conv_autoencoder(code_size=6)
+    run = fit(autoencoder, x_train, name=f"{dataset}_compact_ae6", epochs=COMPACT_AE6_EPOCHS[dataset],
+              batch_size=128, optimizer="adam", validation_data=(x_test, x_test), verbose=verbose)
+    return encoder, decoder, autoencoder, run
