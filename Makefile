@@ -12,7 +12,7 @@ export AEBOOK_DATA ?= $(MIRROR)
 endif
 QUIET_PIP := { grep -v "WARNING: Location" || true; }
 
-.PHONY: book test execute browser clean
+.PHONY: book test execute bench browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 ## book: build the static site from the committed, executed notebooks (never trains).
 book: $(STAMP)
 	$(BIN)/python -m helpers.report results book/results.md
+	$(BIN)/python -m helpers.bench --page results book/bench_tables.md
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
 
@@ -37,6 +38,11 @@ execute: $(STAMP)
 	  echo "== $$nb"; \
 	  AEBOOK_PROFILE=full $(BIN)/jupyter execute --inplace --timeout=-1 "$$nb"; \
 	done
+
+## bench: time seed-style training against the book's pipeline, then every chapter in the quick
+## profile, on this machine; writes results/bench-<device>.json (BENCH_ARGS: see --help).
+bench: $(STAMP)
+	$(BIN)/python -m helpers.bench $(BENCH_ARGS)
 
 ## browser: Debian's Chromium for the browser checks (never a downloaded browser).
 browser:

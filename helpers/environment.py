@@ -37,7 +37,7 @@ def _cpu() -> str:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced():
+def native_stderr_silenced():
     """Drop what C++ libraries write straight to file descriptor 2 (TensorFlow's start-up log)."""
     saved = os.dup(2)
     try:
@@ -57,7 +57,7 @@ def setup(chapter: str | None = None, seed: int = DEFAULT_SEED) -> dict:
     Returns the same facts as a dict so a chapter can record them with its results.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up chatter
-    with _native_stderr_silenced():
+    with native_stderr_silenced():
         import keras
 
         device = describe_device(keras.backend.backend())

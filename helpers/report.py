@@ -78,6 +78,7 @@ REFERENCES: dict[str, Reference] = {
     "training_time": Reference(field="seconds"),
 }
 DEFAULT_FIELDS = ("acc", "denoised_mse", "test_mse")
+CHAPTER_FILES = "[0-9][0-9]_*.json"  # results/bench-*.json belong to the Performance page
 
 
 def _display_value(key: str, value, ref: Reference):
@@ -129,7 +130,7 @@ def chapter_table(title: str, content: dict) -> list[str]:
 
 
 def render(results_dir: Path) -> str:
-    files = sorted(results_dir.glob("*.json"))
+    files = sorted(results_dir.glob(CHAPTER_FILES))
     lines = ["# Results at a glance", "",
              "Every number the chapters record, generated from `results/*.json` by "
              "`helpers.report` when the book is built. *Seed's figure* is what the earlier project "
@@ -158,7 +159,7 @@ def main(argv: list[str]) -> int:
     tmp = output.with_name(f".{output.name}.part")
     tmp.write_text(page)
     tmp.replace(output)
-    print(f"wrote {output} from {len(list(results_dir.glob('*.json')))} results file(s)")
+    print(f"wrote {output} from {len(list(results_dir.glob(CHAPTER_FILES)))} results file(s)")
     return 0
 
 

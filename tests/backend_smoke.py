@@ -33,6 +33,7 @@ def main():
         "conv_autoencoder": (models.conv_autoencoder, images, (7, 7, 128)),
         "conv_autoencoder_improved": (models.conv_autoencoder_improved, images, (7, 7, 32)),
         "compact_conv_autoencoder": (models.compact_conv_autoencoder, images, (6,)),
+        "deep_dense_autoencoder": (models.deep_dense_autoencoder, flat, (10,)),
     }
     failures = []
     for name, (build, x, code_shape) in cases.items():

@@ -51,3 +51,11 @@ def test_chapter_titles_come_from_the_notebooks():
     from tests.conftest import ROOT
 
     assert report.chapter_title("01_datasets", ROOT) == "Chapter 1: Four datasets of 28 x 28 images"
+
+
+def test_benchmark_files_are_left_to_the_performance_page(tmp_path):
+    write(tmp_path / "results", "02_dense_autoencoder", {"x.test_mse": {"value": 0.01, "protocol": "p"}})
+    (tmp_path / "results" / "bench-cpu-2-cores.json").write_text(json.dumps({"device": "CPU"}))
+    out = tmp_path / "results.md"
+    assert report.main([str(tmp_path / "results"), str(out)]) == 0
+    assert "bench" not in out.read_text()

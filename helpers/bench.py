@@ -1,0 +1,343 @@
+"""How fast the book trains: seed-style training against the book's pipeline, and chapter timings.
+
+``python -m helpers.bench`` (``make bench``) trains the notMNIST blog seed's 314,625-parameter
+conv autoencoder on Fashion-MNIST twice on the current device, once as the seed did (NumPy arrays
+to ``fit``, batch 128, RMSprop) and once with the book's pipeline, and reports images/s, seconds
+per epoch and the wall time to reach a fixed test MSE, with their ratio. ``--chapters quick``
+(or ``full``) also executes every chapter end to end with a fresh weights cache and times it.
+The figures go to ``results/bench-<device>.json``; ``--page`` renders them for the book's
+Performance appendix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way of training the same model."""
+
+    name: str
+    batch_size: int
+    optimizer: str  # "rmsprop" or "adam"
+    learning_rate: float  # constant, or the peak of a warm-up + cosine schedule
+    schedule: bool  # warm-up then cosine decay to 0 over the run
+    jit_compile: bool | str  # Keras' compile(jit_compile=...): "auto", True or False
+    dtype_policy: str  # "float32" or "mixed_bfloat16"
+
+    def describe(self) -> str:
+        lr = f"{self.learning_rate:g}" + (" peak, warm-up + cosine" if self.schedule else "")
+        return (f"batch {self.batch_size}, {self.optimizer} lr {lr}, jit_compile={self.jit_compile}, "
+                f"{self.dtype_policy}")
+
+
+SEED_STYLE = Recipe("seed-style", 128, "rmsprop", 1e-3, False, "auto", "float32")
+# The book's pipeline, per device. On a CPU the seed's step is already compute-bound in fp32
+# convolutions: larger batches, XLA and bfloat16 all measured slower there (``--levers``, shown on
+# the Performance page), so the CPU pipeline keeps batch 128 and wins on optimisation instead
+# (Adam with warm-up and cosine decay). On a GPU, larger batches (square-root learning-rate
+# scaling behind a warm-up), XLA and bfloat16 are the usual levers; that recipe awaits its
+# first GPU run.
+PIPELINES = {
+    "cpu": Recipe("book pipeline", 128, "adam", 2e-3, True, "auto", "float32"),
+    "gpu": Recipe("book pipeline", 1024, "adam", 4e-3, True, True, "mixed_bfloat16"),
+}
+
+
+def device_slug(description: str) -> str:
+    """A file-name-safe name for a device description: ``cpu-2-cores``, ``gpu-nvidia-h100-...``."""
+    if description.startswith("GPU"):
+        name = description.split(":", 1)[1].split("(")[0]
+        return "gpu-" + "-".join(name.lower().replace("_", " ").split())
+    return f"cpu-{os.cpu_count()}-cores"
+
+
+def versions() -> dict:
+    import keras
+
+    found = {"python": platform.python_version(), "numpy": np.__version__, "keras": keras.__version__}
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    if module:
+        found[module] = __import__(module).__version__
+    return found
+
+
+def _optimizer(recipe: Recipe, steps: int):
+    import keras
+
+    lr = recipe.learning_rate
+    if recipe.schedule:
+        lr = keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=lr,
+                                                    warmup_steps=min(300, steps // 5))
+    return {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[recipe.optimizer](lr)
+
+
+def train_and_time(recipe: Recipe, x_train, x_test, epochs: int, seed: int = 0,
+                   log=print) -> dict:
+    """Train a fresh seed conv AE with ``recipe`` for ``epochs``, one ``fit`` call per epoch.
+
+    Only the training is timed; the test MSE is measured after each epoch, outside the timed
+    region. The first epoch includes tracing and compiling the training step.
+    """
+    import keras
+
+    from helpers import models
+
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(recipe.dtype_policy)
+    try:
+        keras.utils.set_random_seed(seed)
+        _, _, model = models.conv_autoencoder()
+        steps = epochs * math.ceil(len(x_train) / recipe.batch_size)
+        model.compile(optimizer=_optimizer(recipe, steps), loss="mse", jit_compile=recipe.jit_compile)
+        seconds, test_mse = [], []
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            model.fit(x_train, x_train, batch_size=recipe.batch_size, epochs=1, shuffle=True, verbose=0)
+            seconds.append(time.perf_counter() - start)
+            pred = np.asarray(model.predict(x_test, batch_size=1024, verbose=0), dtype=np.float32)
+            test_mse.append(float(np.mean((pred - x_test) ** 2)))
+            log(f"  {recipe.name:<14} epoch {epoch + 1:>2}/{epochs}  {seconds[-1]:6.1f} s  "
+                f"{len(x_train) / seconds[-1]:8,.0f} img/s  test MSE {test_mse[-1]:.5f}")
+    finally:
+        keras.config.set_dtype_policy(previous)
+    steady = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
+    return {"recipe": asdict(recipe), "description": recipe.describe(), "epoch_seconds": seconds,
+            "test_mse": test_mse, "seconds_per_epoch": steady,
+            "images_per_second": len(x_train) / steady, "final_test_mse": test_mse[-1]}
+
+
+def time_to_mse(run: dict, target: float) -> float | None:
+    """Training seconds (compile included) until the test MSE first reaches ``target``, or None."""
+    elapsed = 0.0
+    for seconds, mse in zip(run["epoch_seconds"], run["test_mse"]):
+        elapsed += seconds
+        if mse <= target:
+            return elapsed
+    return None
+
+
+def compare(seed_run: dict, book_run: dict, target: float) -> dict:
+    """The book's pipeline relative to seed-style training, measured in the same process."""
+    seed_t, book_t = time_to_mse(seed_run, target), time_to_mse(book_run, target)
+    return {
+        "target_mse": target,
+        "throughput_ratio": book_run["images_per_second"] / seed_run["images_per_second"],
+        "seed_seconds_to_target": seed_t, "book_seconds_to_target": book_t,
+        "time_to_target_ratio": (seed_t / book_t) if seed_t and book_t else None,
+        "final_mse_equal_or_better": book_run["final_test_mse"] <= seed_run["final_test_mse"],
+    }
+
+
+def time_chapters(profile: str, root: Path, log=print) -> dict:
+    """Execute every chapter end to end in ``profile`` with an empty weights cache; seconds each.
+
+    Each notebook runs from a temporary copy, so neither the committed notebooks nor
+    ``results/`` are touched (results go to the copy's folder).
+    """
+    timings, saved = {}, dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="aebook-bench-") as tmp:
+        os.environ.update(AEBOOK_PROFILE=profile, AEBOOK_CACHE=str(Path(tmp) / "cache"))
+        try:
+            _execute_all(root, tmp, profile, timings, log)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    return {"profile": profile, "seconds": timings, "total_seconds": sum(timings.values())}
+
+
+def _execute_all(root: Path, folder: str, profile: str, timings: dict, log) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        log(f"  executing {path.name} ({profile} profile)...")
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=None, kernel_name="python3",
+                       resources={"metadata": {"path": folder}}).execute()
+        timings[path.stem] = time.perf_counter() - start
+        log(f"  {path.stem}: {timings[path.stem]:.0f} s")
+
+
+# ---------------------------------------------------------------------------------- the page
+
+
+def _fmt(value, spec=".0f", unit="", none="not reached"):
+    return none if value is None else format(value, spec) + unit
+
+
+def render_page(results_dir: Path) -> str:
+    """Markdown tables of every ``bench-*.json``: training speed and chapter timings per device."""
+    files = sorted(Path(results_dir).glob("bench-*.json"))
+    if not files:
+        return "No benchmark has been recorded yet: run `make bench`.\n"
+    lines = []
+    for path in files:
+        b = json.loads(path.read_text())
+        v = ", ".join(f"{k} {val}" for k, val in b["versions"].items())
+        lines += [f"### {b['device']}", "",
+                  f"Backend {b['backend']}; {v}; measured {b['updated']} (`{path.name}`).", ""]
+        if "training" in b:
+            t, c = b["training"], b["training"]["comparison"]
+            lines += [f"Training the seed's 314,625-parameter conv AE on {t['data']}, "
+                      f"{t['epochs']} epochs each, one after the other in one process:", "",
+                      "| recipe | settings | first epoch s | s / epoch | images / s | final test MSE | "
+                      f"s to test MSE {c['target_mse']:g} |",
+                      "| --- | --- | --- | --- | --- | --- | --- |"]
+            for run in (t["seed"], t["book"]):
+                lines.append(
+                    f"| {run['recipe']['name']} | {run['description']} | {run['epoch_seconds'][0]:.1f} | "
+                    f"{run['seconds_per_epoch']:.1f} | {run['images_per_second']:,.0f} | "
+                    f"{run['final_test_mse']:.5f} | {_fmt(time_to_mse(run, c['target_mse']))} |")
+            ratio = c["time_to_target_ratio"]
+            lines += ["", f"Throughput ratio book / seed: **{c['throughput_ratio']:.2f}x**; time to "
+                      f"test MSE {c['target_mse']:g}: "
+                      + (f"**{ratio:.2f}x** faster" if ratio else "not comparable (not reached by both)")
+                      + f"; final test MSE equal or better: {'yes' if c['final_mse_equal_or_better'] else 'NO'}.",
+                      ""]
+        if "levers" in b:
+            lv = b["levers"]
+            lines += [f"Each change of the pipeline on its own, on {lv['data']}, {lv['epochs']} epochs each:",
+                      "", "| recipe | settings | s / epoch | images / s | vs seed-style | final test MSE |",
+                      "| --- | --- | --- | --- | --- | --- |"]
+            base = lv["runs"][0]["images_per_second"]
+            for run in lv["runs"]:
+                lines.append(f"| {run['recipe']['name']} | {run['description']} | "
+                             f"{run['seconds_per_epoch']:.1f} | {run['images_per_second']:,.0f} | "
+                             f"{run['images_per_second'] / base:.2f}x | {run['final_test_mse']:.5f} |")
+            lines.append("")
+        for timing in b.get("chapters", []):
+            lines += [f"Every chapter end to end, {timing['profile']} profile, empty weights cache:", "",
+                      "| chapter | seconds |", "| --- | --- |"]
+            lines += [f"| {stem} | {s:.0f} |" for stem, s in timing["seconds"].items()]
+            lines += [f"| **all chapters** | **{timing['total_seconds']:.0f}** "
+                      f"({timing['total_seconds'] / 60:.1f} min) |", ""]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m helpers.bench",
+        description="Time seed-style training against the book's pipeline on this device, "
+                    "and optionally every chapter end to end.")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs per recipe (default: 10 on a GPU, 4 on a CPU)")
+    p.add_argument("--train-images", type=int, default=None,
+                   help="use only the first N Fashion-MNIST training images (default: all 60,000)")
+    p.add_argument("--target-mse", type=float, default=None,
+                   help="test MSE for the time-to-target figure (default: 0.006 on a GPU, 0.010 on a CPU)")
+    p.add_argument("--levers", type=int, default=0, metavar="N",
+                   help="also time each change of the book's pipeline on its own, on the first N "
+                        "training images (default: 0, skip)")
+    p.add_argument("--chapters", choices=("none", "quick", "full"), default="quick",
+                   help="also execute every chapter in this profile and time it (default: quick)")
+    p.add_argument("--no-training", action="store_true", help="skip the training comparison")
+    p.add_argument("--out", type=Path, default=Path("results"),
+                   help="folder for bench-<device>.json (default: results)")
+    p.add_argument("--page", nargs=2, metavar=("RESULTS_DIR", "OUTPUT"), type=Path,
+                   help="only render the Performance tables from RESULTS_DIR/bench-*.json to OUTPUT")
+    return p
+
+
+def lever_recipes(pipeline: Recipe) -> list[Recipe]:
+    """The seed recipe with one of the pipeline's changes at a time."""
+    base = SEED_STYLE
+    big = pipeline.batch_size if pipeline.batch_size > base.batch_size else 512
+    levers = [Recipe(f"batch {big}", big, base.optimizer,
+                     base.learning_rate * math.sqrt(big / base.batch_size), True,
+                     base.jit_compile, base.dtype_policy),
+              Recipe("Adam + schedule", base.batch_size, "adam", 2e-3, True, base.jit_compile,
+                     base.dtype_policy),
+              Recipe("XLA", base.batch_size, base.optimizer, base.learning_rate, False, True,
+                     base.dtype_policy),
+              Recipe("bfloat16", base.batch_size, base.optimizer, base.learning_rate, False,
+                     base.jit_compile, "mixed_bfloat16")]
+    return levers
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.page:
+        results_dir, output = args.page
+        output.write_text(render_page(results_dir))
+        print(f"wrote {output} from {len(list(results_dir.glob('bench-*.json')))} benchmark file(s)")
+        return 0
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from helpers.environment import describe_device, native_stderr_silenced
+
+    with native_stderr_silenced():
+        import keras
+
+        device = describe_device(keras.backend.backend())
+    from helpers.data import as_model_input, load_dataset
+
+    kind = "gpu" if device.startswith("GPU") else "cpu"
+    epochs = args.epochs or (10 if kind == "gpu" else 4)
+    target = args.target_mse or (0.006 if kind == "gpu" else 0.010)
+    out = args.out / f"bench-{device_slug(device)}.json"
+    print(f"Benchmark on {device}, Keras {keras.__version__} ({keras.backend.backend()})", flush=True)
+    report = {"device": device, "backend": keras.backend.backend(), "versions": versions(),
+              "cpu_count": os.cpu_count(), "updated": "", "chapters": []}
+    if out.is_file():  # keep what an earlier run measured that this one does not redo
+        report = {**json.loads(out.read_text()), **{k: report[k] for k in ("device", "backend", "versions")}}
+
+    if not args.no_training:
+        ds = load_dataset("fashion_mnist")
+        x_train, x_test = as_model_input(ds.x_train), as_model_input(ds.x_test)
+        if args.train_images:
+            x_train = x_train[:args.train_images]
+        data = f"Fashion-MNIST ({len(x_train):,} training / {len(x_test):,} test images, {ds.protocol})"
+        print(f"{ds.source}\nusing {data}; {epochs} epochs per recipe", flush=True)
+        pipeline = PIPELINES[kind]
+        seed_run = train_and_time(SEED_STYLE, x_train, x_test, epochs)
+        book_run = train_and_time(pipeline, x_train, x_test, epochs)
+        training = {"data": data, "epochs": epochs, "seed": seed_run, "book": book_run,
+                    "comparison": compare(seed_run, book_run, target)}
+        report["training"] = training
+        if args.levers:
+            subset = x_train[:args.levers]
+            report["levers"] = {
+                "data": f"Fashion-MNIST (first {len(subset):,} training / {len(x_test):,} test images)",
+                "epochs": epochs,
+                "runs": [train_and_time(r, subset, x_test, epochs) for r in (SEED_STYLE, *lever_recipes(pipeline))]}
+        c = training["comparison"]
+        print(f"book / seed: {c['throughput_ratio']:.2f}x images/s; time to test MSE {target:g}: "
+              f"seed {_fmt(c['seed_seconds_to_target'], unit=' s')}, book {_fmt(c['book_seconds_to_target'], unit=' s')}",
+              flush=True)
+    if args.chapters != "none":
+        timing = time_chapters(args.chapters, Path.cwd())
+        report["chapters"] = [t for t in report.get("chapters", []) if t["profile"] != args.chapters]
+        report["chapters"].append(timing)
+        print(f"all chapters, {args.chapters} profile: {timing['total_seconds'] / 60:.1f} min", flush=True)
+
+    report["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    tmp.write_text(json.dumps(report, indent=1) + "\n")
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""helpers.bench: the speed comparison's arithmetic, its page, and one tiny real run."""
+
+import json
+
+import pytest
+
+from helpers import bench
+
+from .conftest import MIRROR
+
+
+def run(seconds, mse, images=1000):
+    steady = sorted(seconds[1:])[len(seconds[1:]) // 2] if len(seconds) > 1 else seconds[0]
+    return {"recipe": {"name": "r"}, "description": "d", "epoch_seconds": seconds, "test_mse": mse,
+            "seconds_per_epoch": steady, "images_per_second": images / steady, "final_test_mse": mse[-1]}
+
+
+def test_time_to_mse_counts_training_time_until_the_target_is_first_reached():
+    r = run([10.0, 5.0, 5.0], [0.02, 0.011, 0.009])
+    assert bench.time_to_mse(r, 0.012) == 15.0
+    assert bench.time_to_mse(r, 0.009) == 20.0
+    assert bench.time_to_mse(r, 0.001) is None
+
+
+def test_comparison_ratios():
+    seed, book = run([10.0, 8.0, 8.0], [0.03, 0.02, 0.011]), run([6.0, 2.0, 2.0], [0.02, 0.01, 0.008])
+    c = bench.compare(seed, book, 0.012)
+    assert c["throughput_ratio"] == pytest.approx(4.0)
+    assert c["seed_seconds_to_target"] == 26.0 and c["book_seconds_to_target"] == 8.0
+    assert c["time_to_target_ratio"] == pytest.approx(3.25)
+    assert c["final_mse_equal_or_better"]
+    assert bench.compare(seed, run([1.0], [0.5]), 0.012)["time_to_target_ratio"] is None
+
+
+def test_levers_change_the_seed_recipe_one_thing_at_a_time():
+    pipeline = bench.PIPELINES["gpu"]
+    levers = {r.name: r for r in bench.lever_recipes(pipeline)}
+    assert levers["XLA"].jit_compile is True and levers["XLA"].batch_size == bench.SEED_STYLE.batch_size
+    assert levers["bfloat16"].dtype_policy == "mixed_bfloat16"
+    assert levers[f"batch {pipeline.batch_size}"].optimizer == bench.SEED_STYLE.optimizer
+
+
+def test_device_slugs_are_file_names():
+    assert bench.device_slug("GPU: NVIDIA H100 80GB HBM3 (JAX)") == "gpu-nvidia-h100-80gb-hbm3"
+    assert bench.device_slug("CPU only (2 cores, x86_64)").startswith("cpu-")
+
+
+def test_page_without_benchmarks_says_how_to_make_one(tmp_path):
+    assert "make bench" in bench.render_page(tmp_path)
+
+
+def test_page_shows_levers_relative_to_seed_and_chapter_totals(tmp_path):
+    seed, xla = run([3.0, 2.0], [0.05, 0.04]), run([3.0, 4.0], [0.05, 0.04])
+    seed["recipe"]["name"], xla["recipe"]["name"] = "seed-style", "XLA"
+    (tmp_path / "bench-cpu-2-cores.json").write_text(json.dumps({
+        "device": "CPU only (2 cores)", "backend": "tensorflow", "versions": {"keras": "3"},
+        "updated": "today", "levers": {"data": "d", "epochs": 2, "runs": [seed, xla]},
+        "chapters": [{"profile": "quick", "seconds": {"01_a": 60.0, "02_b": 90.0}, "total_seconds": 150.0}]}))
+    page = bench.render_page(tmp_path)
+    assert "| XLA | d | 4.0 | 250 | 0.50x | 0.04000 |" in page
+    assert "| **all chapters** | **150** (2.5 min) |" in page
+
+
+@pytest.mark.skipif(not MIRROR.is_dir(), reason=f"no offline mirror at {MIRROR}")
+def test_tiny_benchmark_writes_json_and_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEBOOK_DATA", str(MIRROR))
+    assert bench.main(["--train-images", "256", "--epochs", "2", "--chapters", "none",
+                       "--out", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("bench-*.json")
+    b = json.loads(path.read_text())
+    assert b["versions"]["keras"] and b["device"]
+    t = b["training"]
+    for r in (t["seed"], t["book"]):
+        assert len(r["epoch_seconds"]) == 2 and all(0 < m < 1 for m in r["test_mse"])
+    page = tmp_path / "perf.md"
+    assert bench.main(["--page", str(tmp_path), str(page)]) == 0
+    text = page.read_text()
+    assert "| seed-style |" in text and "| book pipeline |" in text and "Throughput ratio" in text
