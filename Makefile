@@ -33,10 +33,11 @@ test: book browser
 	AEBOOK_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
 
 ## execute: re-run every notebook in place in the full profile (their outputs are what is published).
+## MPLBACKEND is dropped so that the kernels draw inline figures (Agg would leave the pages blank).
 execute: $(STAMP)
 	@for nb in notebooks/[0-9]*.ipynb; do \
 	  echo "== $$nb"; \
-	  AEBOOK_PROFILE=full $(BIN)/jupyter execute --inplace --timeout=-1 "$$nb"; \
+	  env -u MPLBACKEND AEBOOK_PROFILE=full $(BIN)/jupyter execute --inplace --timeout=-1 "$$nb"; \
 	done
 
 ## bench: time seed-style training against the book's pipeline, then every chapter in the quick

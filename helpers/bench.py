@@ -187,7 +187,7 @@ def render_page(results_dir: Path) -> str:
     files = sorted(Path(results_dir).glob("bench-*.json"))
     if not files:
         return "No benchmark has been recorded yet: run `make bench`.\n"
-    lines = []
+    lines = _recorded_training_times(Path(results_dir))
     for path in files:
         b = json.loads(path.read_text())
         v = ", ".join(f"{k} {val}" for k, val in b["versions"].items())
@@ -229,6 +229,24 @@ def render_page(results_dir: Path) -> str:
             lines += [f"| **all chapters** | **{timing['total_seconds']:.0f}** "
                       f"({timing['total_seconds'] / 60:.1f} min) |", ""]
     return "\n".join(lines) + "\n"
+
+
+def _recorded_training_times(results_dir: Path) -> list[str]:
+    """A table of the full-profile training time each chapter recorded, and their sum."""
+    rows, total = [], 0.0
+    for path in sorted(results_dir.glob("[0-9][0-9]_*.json")):
+        timing = json.loads(path.read_text())["results"].get("training_time")
+        if timing:
+            v = timing["value"]
+            total += v["seconds"]
+            rows.append(f"| {path.stem} | {v['seconds'] / 60:.1f} | {v['runs']} | {v['device']} |")
+    if not rows:
+        return []
+    return ["### Training time of the published edition", "",
+            "What each chapter's training took when its full-profile outputs were made "
+            "(from `results/*.json`):", "",
+            "| chapter | minutes | training runs | device |", "| --- | --- | --- | --- |", *rows,
+            f"| **all chapters** | **{total / 60:.0f}** | | |", ""]
 
 
 # ------------------------------------------------------------------------------ command line

@@ -56,7 +56,11 @@ def test_page_shows_levers_relative_to_seed_and_chapter_totals(tmp_path):
         "device": "CPU only (2 cores)", "backend": "tensorflow", "versions": {"keras": "3"},
         "updated": "today", "levers": {"data": "d", "epochs": 2, "runs": [seed, xla]},
         "chapters": [{"profile": "quick", "seconds": {"01_a": 60.0, "02_b": 90.0}, "total_seconds": 150.0}]}))
+    for stem, seconds in (("02_b", 600.0), ("03_c", 1200.0)):
+        (tmp_path / f"{stem}.json").write_text(json.dumps({"results": {"training_time": {
+            "value": {"seconds": seconds, "runs": 2, "device": "CPU"}, "protocol": "p"}}}))
     page = bench.render_page(tmp_path)
+    assert "| 03_c | 20.0 | 2 | CPU |" in page and "| **all chapters** | **30** | | |" in page
     assert "| XLA | d | 4.0 | 250 | 0.50x | 0.04000 |" in page
     assert "| **all chapters** | **150** (2.5 min) |" in page
 
