@@ -71,19 +71,19 @@ def versions() -> dict:
 
     found = {"python": platform.python_version(), "numpy": np.__version__, "keras": keras.__version__}
     backend = keras.backend.backend()
-    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
-    if module:
-        found[module] = __import__(module).__version__
+    if backend in ("tensorflow", "jax", "torch"):
+        found[backend] = __import__(backend).__version__
     return found
 
 
-def _optimizer(recipe: Recipe, steps: int):
+def _optimizer(recipe: Recipe, epochs: int, n_images: int):
     import keras
+
+    from helpers.training import warmup_cosine
 
     lr = recipe.learning_rate
     if recipe.schedule:
-        lr = keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=lr,
-                                                    warmup_steps=min(300, steps // 5))
+        lr = warmup_cosine(lr, epochs, n_images, recipe.batch_size)
     return {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[recipe.optimizer](lr)
 
 
@@ -97,21 +97,21 @@ def train_and_time(recipe: Recipe, x_train, x_test, epochs: int, seed: int = 0,
     import keras
 
     from helpers import models
+    from helpers.training import evaluate_mse
 
     previous = keras.config.dtype_policy().name
     keras.config.set_dtype_policy(recipe.dtype_policy)
     try:
         keras.utils.set_random_seed(seed)
         _, _, model = models.conv_autoencoder()
-        steps = epochs * math.ceil(len(x_train) / recipe.batch_size)
-        model.compile(optimizer=_optimizer(recipe, steps), loss="mse", jit_compile=recipe.jit_compile)
+        model.compile(optimizer=_optimizer(recipe, epochs, len(x_train)), loss="mse",
+                      jit_compile=recipe.jit_compile)
         seconds, test_mse = [], []
         for epoch in range(epochs):
             start = time.perf_counter()
             model.fit(x_train, x_train, batch_size=recipe.batch_size, epochs=1, shuffle=True, verbose=0)
             seconds.append(time.perf_counter() - start)
-            pred = np.asarray(model.predict(x_test, batch_size=1024, verbose=0), dtype=np.float32)
-            test_mse.append(float(np.mean((pred - x_test) ** 2)))
+            test_mse.append(evaluate_mse(model, x_test))
             log(f"  {recipe.name:<14} epoch {epoch + 1:>2}/{epochs}  {seconds[-1]:6.1f} s  "
                 f"{len(x_train) / seconds[-1]:8,.0f} img/s  test MSE {test_mse[-1]:.5f}")
     finally:
@@ -150,29 +150,21 @@ def time_chapters(profile: str, root: Path, log=print) -> dict:
     Each notebook runs from a temporary copy, so neither the committed notebooks nor
     ``results/`` are touched (results go to the copy's folder).
     """
-    timings, saved = {}, dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="aebook-bench-") as tmp:
-        os.environ.update(AEBOOK_PROFILE=profile, AEBOOK_CACHE=str(Path(tmp) / "cache"))
-        try:
-            _execute_all(root, tmp, profile, timings, log)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-    return {"profile": profile, "seconds": timings, "total_seconds": sum(timings.values())}
-
-
-def _execute_all(root: Path, folder: str, profile: str, timings: dict, log) -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        log(f"  executing {path.name} ({profile} profile)...")
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=None, kernel_name="python3",
-                       resources={"metadata": {"path": folder}}).execute()
-        timings[path.stem] = time.perf_counter() - start
-        log(f"  {path.stem}: {timings[path.stem]:.0f} s")
+    timings = {}
+    with tempfile.TemporaryDirectory(prefix="aebook-bench-") as tmp:
+        env = {**os.environ, "AEBOOK_PROFILE": profile, "AEBOOK_CACHE": str(Path(tmp) / "cache")}
+        for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            log(f"  executing {path.name} ({profile} profile)...")
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=None, kernel_name="python3",
+                           resources={"metadata": {"path": tmp}}).execute(env=env)
+            timings[path.stem] = time.perf_counter() - start
+            log(f"  {path.stem}: {timings[path.stem]:.0f} s")
+    return {"profile": profile, "seconds": timings, "total_seconds": sum(timings.values())}
 
 
 # ---------------------------------------------------------------------------------- the page
@@ -234,7 +226,9 @@ def render_page(results_dir: Path) -> str:
 def _recorded_training_times(results_dir: Path) -> list[str]:
     """A table of the full-profile training time each chapter recorded, and their sum."""
     rows, total = [], 0.0
-    for path in sorted(results_dir.glob("[0-9][0-9]_*.json")):
+    from helpers.report import CHAPTER_FILES
+
+    for path in sorted(results_dir.glob(CHAPTER_FILES)):
         timing = json.loads(path.read_text())["results"].get("training_time")
         if timing:
             v = timing["value"]

@@ -1,6 +1,7 @@
 """helpers.bench: the speed comparison's arithmetic, its page, and one tiny real run."""
 
 import json
+import os
 
 import pytest
 
@@ -80,3 +81,17 @@ def test_tiny_benchmark_writes_json_and_page(tmp_path, monkeypatch):
     assert bench.main(["--page", str(tmp_path), str(page)]) == 0
     text = page.read_text()
     assert "| seed-style |" in text and "| book pipeline |" in text and "Throughput ratio" in text
+
+
+def test_chapter_timing_runs_each_notebook_with_the_profile_and_an_empty_cache(tmp_path, monkeypatch):
+    import nbformat
+
+    monkeypatch.setenv("AEBOOK_PROFILE", "full")
+    (tmp_path / "notebooks").mkdir()
+    check = ("import os\nassert os.environ['AEBOOK_PROFILE'] == 'quick'\n"
+             "assert not os.path.exists(os.environ['AEBOOK_CACHE'])")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(check)]),
+                   tmp_path / "notebooks" / "01_check.ipynb")
+    timing = bench.time_chapters("quick", tmp_path, log=lambda *a: None)
+    assert list(timing["seconds"]) == ["01_check"] and timing["total_seconds"] > 0
+    assert os.environ["AEBOOK_PROFILE"] == "full"  # the caller's environment is left alone
