@@ -42,3 +42,14 @@ def quality(clean, other) -> dict[str, float]:
     psnr = 10 * np.log10(1 / np.maximum(mse, 1e-10))
     ssim = [structural_similarity(c, o, data_range=1.0) for c, o in zip(clean, other)]
     return {"mse": float(mse.mean()), "psnr": float(psnr.mean()), "ssim": float(np.mean(ssim))}
+
+
+def varied_damage(images, rng: np.random.Generator):
+    """Damage each image one of three ways, chosen at random: Gaussian noise with a factor drawn
+    from [0.3, 0.8], salt and pepper (20% of pixels), or a blanked 10 x 10 square."""
+    kind = rng.integers(0, 3, len(images))
+    factors = rng.uniform(0.3, 0.8, (len(images), 1, 1, 1)).astype(np.float32)
+    out = np.clip(images + factors * rng.standard_normal(images.shape), 0, 1).astype(np.float32)
+    out[kind == 1] = salt_and_pepper(images[kind == 1], 0.2, rng)
+    out[kind == 2] = block_mask(images[kind == 2], 10, rng)
+    return out

@@ -36,6 +36,20 @@ def test_block_mask_blanks_one_square(images):
     assert np.array_equal(ones, np.ones_like(images))  # the input is not modified
 
 
+def test_varied_damage_uses_all_three_kinds_reproducibly():
+    ones = np.ones((300, 28, 28, 1), np.float32)  # on white images each kind leaves its own trace
+    a = noise.varied_damage(ones, np.random.default_rng(6))
+    assert np.array_equal(a, noise.varied_damage(ones, np.random.default_rng(6)))
+    assert a.dtype == np.float32 and a.shape == ones.shape and a.min() >= 0 and a.max() <= 1
+    flat = a.reshape(len(a), -1)
+    blocked = (flat == 0).sum(axis=1) == 100            # a 10 x 10 square and nothing else
+    speckled = ~blocked & np.all((flat == 0) | (flat == 1), axis=1) & np.any(flat == 0, axis=1)
+    gaussian = ~blocked & ~speckled & np.any((flat > 0) & (flat < 1), axis=1)
+    assert np.all(blocked | speckled | gaussian)
+    assert min(blocked.sum(), speckled.sum(), gaussian.sum()) > 60  # about 100 each
+    assert np.array_equal(ones, np.ones_like(ones))  # the input is not modified
+
+
 def test_quality_scores():
     clean = np.random.default_rng(5).random((4, 28, 28))
     same = noise.quality(clean, clean)
