@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.report import CHAPTER_FILES
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -226,8 +228,6 @@ def render_page(results_dir: Path) -> str:
 def _recorded_training_times(results_dir: Path) -> list[str]:
     """A table of the full-profile training time each chapter recorded, and their sum."""
     rows, total = [], 0.0
-    from helpers.report import CHAPTER_FILES
-
     for path in sorted(results_dir.glob(CHAPTER_FILES)):
         timing = json.loads(path.read_text())["results"].get("training_time")
         if timing:
