@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def gaussian(images, factor: float, rng: np.random.Generator):
-    """Add ``factor`` x standard normal noise to every pixel, then clip to [0, 1]."""
+def gaussian(images, factor, rng: np.random.Generator):
+    """Add ``factor`` x standard normal noise to every pixel, then clip to [0, 1]. ``factor`` is
+    one number, or an array that broadcasts against ``images`` (e.g. one factor per image)."""
     return np.clip(images + factor * rng.standard_normal(images.shape), 0, 1).astype(np.float32)
 
 
@@ -49,7 +50,7 @@ def varied_damage(images, rng: np.random.Generator):
     from [0.3, 0.8], salt and pepper (20% of pixels), or a blanked 10 x 10 square."""
     kind = rng.integers(0, 3, len(images))
     factors = rng.uniform(0.3, 0.8, (len(images), 1, 1, 1)).astype(np.float32)
-    out = np.clip(images + factors * rng.standard_normal(images.shape), 0, 1).astype(np.float32)
+    out = gaussian(images, factors, rng)
     out[kind == 1] = salt_and_pepper(images[kind == 1], 0.2, rng)
     out[kind == 2] = block_mask(images[kind == 2], 10, rng)
     return out
