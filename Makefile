@@ -7,17 +7,20 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The offline data mirror, when one sits beside the checkout (development and CI machines).
 MIRROR := $(abspath ../shared/data)
+# It holds only the test split of MNIST, KMNIST and notMNIST: accept the test-split-only protocol.
 ifneq ($(wildcard $(MIRROR)),)
 export AEBOOK_DATA ?= $(MIRROR)
+export AEBOOK_ALLOW_TEST_SPLIT_ONLY ?= 1
 endif
 QUIET_PIP := { grep -v "WARNING: Location" || true; }
 
 .PHONY: book test execute bench browser clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt constraints-book.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the book's requirements into $(VENV) (first time: a few minutes)..."
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt \
+	  -c constraints-book.txt 2>&1 | $(QUIET_PIP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | $(QUIET_PIP)
 	@touch $@
 

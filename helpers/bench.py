@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.files import atomic_write
 from helpers.report import CHAPTER_FILES
 
 
@@ -290,7 +291,7 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.page:
         results_dir, output = args.page
-        output.write_text(render_page(results_dir))
+        atomic_write(output, render_page(results_dir))
         print(f"wrote {output} from {len(list(results_dir.glob('bench-*.json')))} benchmark file(s)")
         return 0
 
@@ -344,9 +345,7 @@ def main(argv=None) -> int:
 
     report["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    tmp.write_text(json.dumps(report, indent=1) + "\n")
-    os.replace(tmp, out)
+    atomic_write(out, json.dumps(report, indent=1) + "\n")
     print(f"wrote {out}")
     return 0
 

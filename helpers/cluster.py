@@ -1,58 +1,51 @@
-"""Scoring a clustering against the true labels (which the clustering itself never sees), and the
-command line ``python -m helpers.cluster``: autoencoder codes -> k-means -> accuracy table."""
+"""The command line ``python -m helpers.cluster``: autoencoder codes -> k-means -> scores against
+the true labels (which training never sees). The scores themselves live in :mod:`helpers.scores`;
+``contingency``, ``hungarian_accuracy``, ``majority_accuracy`` and ``scores`` are re-exported
+here for the chapters that use them under these names."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 
+from helpers.files import atomic_path, atomic_write
+from helpers.scores import bootstrap_interval, contingency, hungarian_accuracy, majority_accuracy
+from helpers.scores import clustering_scores as scores
 
-def contingency(labels, clusters) -> np.ndarray:
-    """``table[c, l]``: how many images of label ``l`` fell into cluster ``c``."""
-    labels, clusters = np.asarray(labels), np.asarray(clusters)
-    table = np.zeros((clusters.max() + 1, labels.max() + 1), dtype=np.int64)
-    np.add.at(table, (clusters, labels), 1)
-    return table
+__all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "scores", "projector_export",
+           "run", "main"]
 
-
-def hungarian_accuracy(labels, clusters) -> float:
-    """Accuracy under the best one-to-one matching of clusters to labels (the standard ACC)."""
-    from scipy.optimize import linear_sum_assignment
-
-    table = contingency(labels, clusters)
-    rows, cols = linear_sum_assignment(-table)
-    return float(table[rows, cols].sum() / len(labels))
-
-
-def majority_accuracy(labels, clusters) -> float:
-    """Each cluster named after its most frequent label (the TensorFlow seed's accuracy).
-
-    Several clusters may take the same label, so this grows with the number of clusters and
-    reaches 1 with one cluster per image.
-    """
-    return float(contingency(labels, clusters).max(axis=1).sum() / len(labels))
-
-
-def scores(labels, clusters) -> dict:
-    """ACC, majority accuracy, NMI and ARI of a clustering, and its number of clusters."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
-    return {"acc": hungarian_accuracy(labels, clusters),
-            "majority_acc": majority_accuracy(labels, clusters),
-            "nmi": float(normalized_mutual_info_score(labels, clusters)),
-            "ari": float(adjusted_rand_score(labels, clusters)),
-            "k": int(len(np.unique(clusters)))}
-
-
-# ------------------------------------------------------------------------- command line
+BATCH_SIZE = 128
+DEFAULT_STEPS = 2000
+PLATEAU = 0.95  # a training MSE above this share of the mean image's has barely learnt
+RESAMPLES = 200  # for the bootstrap interval of ACC
 
 _USAGE = """Unsupervised classifier: an autoencoder learns codes, k-means clusters them, and each
 cluster is scored against the true labels (which training never sees). Rebuilds the interface of
 the TensorFlow seed's mnist_autoEncoder script."""
+
+_SEED_DIFFERENCES = f"""differences from the TensorFlow seed:
+  --steps         training steps (batches of {BATCH_SIZE} images), as in the seed; --epochs N
+                  trains N passes over the training images instead
+  optimizer       Adam (the seed used Adagrad, which leaves the mean-image plateau far more
+                  slowly); the loss is the seed's MSE
+  dense model     784 -> code -> 784 with a ReLU code layer; with the seed's sigmoid code
+                  (--code-activation sigmoid) Adam stays about 2,000 steps on the plateau of
+                  redrawing the mean image
+  --convolution   the book's compact convolutional autoencoder, not the seed's convAutoEncoder
+  scores          Hungarian ACC with a bootstrap interval, NMI and ARI besides the seed's
+                  majority accuracy; scikit-learn's k-means (10 starts), fitted on the training
+                  codes and applied to the test images
+  data            --dataset and --images/--labels are new; --tb-embedding writes the Embedding
+                  Projector's files (TSV and sprite) rather than a TensorFlow checkpoint"""
 
 
 def _positive(kind):
@@ -61,44 +54,83 @@ def _positive(kind):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
         return value
     return parse
+
+
+def _tag(text):
+    if not text or text == "." or ".." in text or "/" in text or "\\" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a plain folder name (no path "
+                                         "separator, no '..')")
+    return text
 
 
 def _parser():
     from helpers.data import DATASETS
 
-    p = argparse.ArgumentParser(prog="python -m helpers.cluster", description=_USAGE)
+    p = argparse.ArgumentParser(prog="python -m helpers.cluster", description=_USAGE,
+                                epilog=_SEED_DIFFERENCES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("data (a dataset name, or your own MNIST-format IDX files)")
     src.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
                      help="which dataset to load with helpers.data (default: mnist)")
-    src.add_argument("--data-dir", help="folder holding the dataset files (<name>/<file> or the files "
-                                        "themselves); default: $AEBOOK_DATA, the cache, or a download")
-    src.add_argument("--images", help="an IDX image file (n x 28 x 28, gz or raw) to use instead of --dataset")
+    src.add_argument("--data-dir", help="folder holding the dataset files (<name>/<file> or the "
+                                        "files themselves); default: $AEBOOK_DATA, the cache, or "
+                                        "a download")
+    src.add_argument("--images", help="an IDX image file (n x 28 x 28, gz or raw) to use instead "
+                                      "of --dataset; the same images train and are clustered")
     src.add_argument("--labels", help="the IDX label file that goes with --images")
     out = p.add_argument_group("outputs")
     out.add_argument("--log-dir", default="runs", help="folder for the outputs (default: runs)")
-    out.add_argument("--tag", default="default", help="name of this run: outputs go to LOG_DIR/TAG")
+    out.add_argument("--tag", type=_tag, default="default",
+                     help="name of this run: outputs go to LOG_DIR/TAG (default: default)")
     out.add_argument("--tb-embedding", action="store_true",
-                     help="also write a TensorBoard Embedding Projector export (vectors, metadata, sprite)")
-    model = p.add_argument_group("model")
+                     help="also write a TensorBoard Embedding Projector export (vectors, "
+                          "metadata, sprite)")
+    model = p.add_argument_group("model and training")
     model.add_argument("--convolution", action="store_true",
-                       help="use the compact convolutional autoencoder instead of the single dense layer")
+                       help="use the compact convolutional autoencoder instead of one dense layer")
+    model.add_argument("--code-activation", choices=("relu", "sigmoid"), default="relu",
+                       help="activation of the dense model's code layer (default: relu; sigmoid "
+                            "is the seed's)")
     model.add_argument("--encoding-size", type=_positive(int), default=32,
                        help="numbers in each code (default: 32)")
     model.add_argument("--learning-rate", type=_positive(float), default=1e-3,
                        help="Adam's learning rate (default: 0.001)")
-    model.add_argument("--epochs", "--steps", dest="epochs", type=_positive(int), default=10,
-                       help="training epochs (--steps is accepted for the seed's flag name; default: 10)")
+    length = model.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=_positive(int),
+                        help=f"training steps of {BATCH_SIZE} images each (default: "
+                             f"{DEFAULT_STEPS})")
+    length.add_argument("--epochs", type=_positive(int),
+                        help="train this many passes over the training images instead of --steps "
+                             "(capped by the quick profile, as every chapter's epochs are)")
     model.add_argument("--num-clusters", type=_positive(int), default=10,
                        help="k of k-means (default: 10)")
     return p
 
 
+def _output_problem(args) -> str | None:
+    """Why LOG_DIR/TAG cannot be written (checked before training), or None."""
+    folder = Path(args.log_dir) / args.tag
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"--log-dir {args.log_dir}: {existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"--log-dir {args.log_dir}: no permission to write in {existing}"
+    try:
+        with tempfile.TemporaryFile(dir=existing) as probe:
+            probe.write(b"probe")
+    except OSError as e:
+        return f"--log-dir {args.log_dir}: cannot write in {existing} ({e.strerror or e})"
+    return None
+
+
 def _load(args):
-    """(train images, test images, test labels, description) as float32 arrays in [0, 1]."""
+    """(train images, test images, test labels, description), images float32 (n, 28, 28, 1)."""
     from helpers.data import DatasetError, load_dataset, read_idx, to_float
 
     if args.images or args.labels:
@@ -109,32 +141,81 @@ def _load(args):
             raise DatasetError(f"{args.images}: holds an array of shape {images.shape}; expected "
                                "n x 28 x 28 images")
         if labels.ndim != 1 or len(labels) != len(images):
-            raise DatasetError(f"{args.labels}: holds {labels.shape} labels for {len(images)} images "
-                               f"in {args.images}; expected one label per image")
+            raise DatasetError(f"{args.labels}: holds {labels.shape} labels for {len(images)} "
+                               f"images in {args.images}; expected one label per image")
         x = to_float(images)[..., None]
-        return x, x, labels.astype(np.int64), f"{len(x):,} images from {args.images}"
+        return x, x, labels.astype(np.int64), (
+            f"{len(x):,} images from {args.images}; the same images train the autoencoder and "
+            "are clustered and scored (no held-out images)")
     ds = load_dataset(args.dataset, data_dir=args.data_dir)
-    return (to_float(ds.x_train)[..., None], to_float(ds.x_test)[..., None], ds.y_test, ds.source)
+    return to_float(ds.x_train)[..., None], to_float(ds.x_test)[..., None], ds.y_test, ds.source
+
+
+def _progress(steps: int, batch_size: int):
+    """A callback printing the mean loss of each tenth of training and its speed."""
+    import keras
+
+    every, last = max(1, steps // 10), {"step": 0, "sum": 0.0, "t": time.perf_counter()}
+
+    def on_train_batch_end(batch, logs):
+        step = batch + 1
+        if step % every and step != steps:
+            return
+        total, now = float(logs["loss"]) * step, time.perf_counter()  # logs: mean so far
+        loss = (total - last["sum"]) / (step - last["step"])
+        rate = (step - last["step"]) * batch_size / (now - last["t"])
+        print(f"step {step:>7,}/{steps:,}  loss {loss:.5f}  {rate:,.0f} img/s", flush=True)
+        last.update(step=step, sum=total, t=now)
+
+    return keras.callbacks.LambdaCallback(on_train_batch_end=on_train_batch_end)
+
+
+def train(autoencoder, x, steps: int, learning_rate: float, batch_size: int = BATCH_SIZE,
+          seed: int = 0) -> float:
+    """Train ``autoencoder`` on ``x -> x`` for ``steps`` batches (MSE, Adam); returns seconds.
+
+    Each pass over ``x`` takes the images in a new random order; a pass ends before a batch
+    would come out short.
+    """
+    import keras
+
+    batch_size = min(batch_size, len(x))
+
+    def batches():
+        rng = np.random.default_rng(seed)
+        while True:
+            order = rng.permutation(len(x))
+            for start in range(0, len(x) - batch_size + 1, batch_size):
+                batch = x[order[start:start + batch_size]]
+                yield batch, batch
+
+    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    start = time.perf_counter()
+    autoencoder.fit(batches(), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0,
+                    callbacks=[_progress(steps, batch_size)])
+    return time.perf_counter() - start
 
 
 def projector_export(folder, codes, labels, clusters, images):
     """Files for the TensorBoard Embedding Projector (or projector.tensorflow.org)."""
     import matplotlib.image
 
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    np.savetxt(folder / "vectors.tsv", codes, delimiter="\t", fmt="%.5f")
-    with open(folder / "metadata.tsv", "w") as f:
-        f.write("label\tcluster\n")
-        f.writelines(f"{l}\t{c}\n" for l, c in zip(labels, clusters))
+    with atomic_path(folder / "vectors.tsv") as tmp:
+        np.savetxt(tmp, codes, delimiter="\t", fmt="%.5f")
+    atomic_write(folder / "metadata.tsv",
+                 "label\tcluster\n" + "".join(f"{l}\t{c}\n" for l, c in zip(labels, clusters)))
     side = int(np.ceil(np.sqrt(len(images))))
     sprite = np.ones((side * side, 28, 28), np.float32)
-    sprite[: len(images)] = 1 - images.reshape(-1, 28, 28)  # dark ink on white, as the projector shows it
-    sprite = sprite.reshape(side, side, 28, 28).transpose(0, 2, 1, 3).reshape(side * 28, side * 28)
-    matplotlib.image.imsave(folder / "sprite.png", sprite, cmap="gray", vmin=0, vmax=1)
-    (folder / "projector_config.pbtxt").write_text(
-        'embeddings {\n  tensor_path: "vectors.tsv"\n  metadata_path: "metadata.tsv"\n'
-        '  sprite {\n    image_path: "sprite.png"\n    single_image_dim: 28\n'
-        '    single_image_dim: 28\n  }\n}\n')
+    sprite[: len(images)] = 1 - images.reshape(-1, 28, 28)  # dark ink on white, as it shows them
+    sprite = sprite.reshape(side, side, 28, 28).transpose(0, 2, 1, 3).reshape(side * 28, -1)
+    with atomic_path(folder / "sprite.png", suffix=".png") as tmp:
+        matplotlib.image.imsave(tmp, sprite, cmap="gray", vmin=0, vmax=1)
+    atomic_write(folder / "projector_config.pbtxt",
+                 'embeddings {\n  tensor_path: "vectors.tsv"\n  metadata_path: "metadata.tsv"\n'
+                 '  sprite {\n    image_path: "sprite.png"\n    single_image_dim: 28\n'
+                 '    single_image_dim: 28\n  }\n}\n')
 
 
 def run(args) -> dict:
@@ -143,36 +224,61 @@ def run(args) -> dict:
 
     from helpers import models
     from helpers.environment import setup
-    from helpers.training import fit
+    from helpers.profiles import get_profile
+    from helpers.training import evaluate_mse
 
     setup()  # seeds, and prints the backend and device
-    import keras
-
     x_train, x_test, y_test, source = _load(args)
     print(f"data: {source}")
     if args.num_clusters > len(x_test):
-        raise ValueError(f"--num-clusters {args.num_clusters} is more than the {len(x_test)} images")
+        raise ValueError(f"--num-clusters {args.num_clusters} is more than the {len(x_test)} "
+                         "images")
     if args.convolution:
         encoder, _, autoencoder = models.compact_conv_autoencoder(code_size=args.encoding_size)
-        train = x_train
+    elif args.code_activation == "sigmoid":
+        encoder, _, autoencoder = models.single_layer_autoencoder(args.encoding_size)
     else:
-        encoder, _, autoencoder = models.single_layer_autoencoder(encoding_size=args.encoding_size)
-        train = x_train.reshape(len(x_train), -1)
-    fit(autoencoder, train, name=f"cli_{args.tag}", epochs=args.epochs,
-        optimizer=keras.optimizers.Adam(args.learning_rate))
-    shape = (-1, 28, 28, 1) if args.convolution else (-1, 784)
-    codes_train = encoder.predict(train, batch_size=512, verbose=0)
-    codes = encoder.predict(x_test.reshape(shape), batch_size=512, verbose=0)
+        encoder, _, autoencoder = models.dense_autoencoder(args.encoding_size, hidden=())
+    shape = (-1, *autoencoder.input_shape[1:])
+    train_x, test_x = x_train.reshape(shape), x_test.reshape(shape)
+    batch = min(BATCH_SIZE, len(train_x))
+    if args.epochs:
+        steps = get_profile().epochs(args.epochs) * (len(train_x) // batch)
+    else:
+        steps = args.steps or DEFAULT_STEPS
+    print(f"training: {steps:,} steps of {batch} images ({steps * batch / len(train_x):.1f} "
+          f"passes over {len(train_x):,} images), Adam, learning rate {args.learning_rate:g}, MSE")
+    seconds = train(autoencoder, train_x, steps, args.learning_rate, batch)
+    mse = evaluate_mse(autoencoder, train_x)
+    mean_mse = float(np.mean((train_x - train_x.mean(axis=0)) ** 2))
+    print(f"trained in {seconds:.1f} s ({steps * batch / seconds:,.0f} img/s); training MSE "
+          f"{mse:.5f}, predicting the mean training image {mean_mse:.5f}")
+    if mse > PLATEAU * mean_mse:
+        print(f"python -m helpers.cluster: warning: training MSE {mse:.5f}, predicting the mean "
+              f"image {mean_mse:.5f}: the autoencoder has learnt little beyond the mean image (the "
+              "plateau), so its codes say little about the images. Train longer (--steps), or "
+              "change --learning-rate or the model.", file=sys.stderr)
+
+    codes_train = encoder.predict(train_x, batch_size=512, verbose=0)
+    codes = encoder.predict(test_x, batch_size=512, verbose=0)
     kmeans = KMeans(n_clusters=args.num_clusters, n_init=10, random_state=0).fit(codes_train)
     clusters = kmeans.predict(codes)
     result = scores(y_test, clusters)
+    low, high = bootstrap_interval(y_test, clusters, hungarian_accuracy, n_boot=RESAMPLES)
     print(f"{'clusters':>8} {'ACC':>6} {'majority':>8} {'NMI':>6} {'ARI':>6}")
-    print(f"{result['k']:>8} {result['acc']:>6.3f} {result['majority_acc']:>8.3f} {result['nmi']:>6.3f} "
-          f"{result['ari']:>6.3f}")
+    print(f"{result['k']:>8} {result['acc']:>6.3f} {result['majority_acc']:>8.3f} "
+          f"{result['nmi']:>6.3f} {result['ari']:>6.3f}")
+    print(f"ACC {result['acc']:.3f}, 95% bootstrap interval {low:.3f} to {high:.3f} "
+          f"({len(y_test):,} images, {RESAMPLES} resamples)")
+
     out = Path(args.log_dir) / args.tag
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps({**result, "data": source, "args": vars(args)}, indent=1))
-    np.save(out / "codes.npy", codes)
+    facts = {**result, "acc_interval": [round(low, 5), round(high, 5)], "steps": steps,
+             "train_mse": round(mse, 6), "mean_image_mse": round(mean_mse, 6), "data": source,
+             "args": vars(args)}
+    atomic_write(out / "metrics.json", json.dumps(facts, indent=1))
+    with atomic_path(out / "codes.npy", suffix=".npy") as tmp:
+        np.save(tmp, codes)
     if args.tb_embedding:
         projector_export(out / "projector", codes, y_test, clusters, x_test)
         print(f"projector files: {out / 'projector'} (tensorboard --logdir {out / 'projector'}, "
@@ -184,7 +290,11 @@ def run(args) -> dict:
 def main(argv=None) -> int:
     from helpers.data import DatasetError
 
-    args = _parser().parse_args(argv)  # bad flags: argparse prints usage and one error line, exit 2
+    parser = _parser()
+    args = parser.parse_args(argv)  # bad flags: argparse prints usage and one error line, exit 2
+    problem = _output_problem(args)
+    if problem:
+        parser.error(problem)
     try:
         run(args)
     except (DatasetError, OSError, ValueError) as e:

@@ -6,8 +6,15 @@ import contextlib
 import logging
 import os
 import platform
+import time
 
 DEFAULT_SEED = 42
+_started: float | None = None  # when setup() ran: the chapter's execution time starts there
+
+
+def seconds_since_setup() -> float | None:
+    """Wall time since this kernel's ``setup`` call (None before it)."""
+    return None if _started is None else time.perf_counter() - _started
 
 
 def describe_device(backend: str) -> str:
@@ -56,22 +63,22 @@ def setup(chapter: str | None = None, seed: int = DEFAULT_SEED) -> dict:
 
     Returns the same facts as a dict so a chapter can record them with its results.
     """
+    global _started
+    _started = time.perf_counter()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up chatter
     with native_stderr_silenced():
         import keras
 
         device = describe_device(keras.backend.backend())
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # its retracing notices, after import
-    import matplotlib.pyplot as plt
-
-    from helpers import results
+    from helpers import plots, results
     from helpers.profiles import get_profile
 
     if chapter:
         results.set_chapter(chapter)
 
     keras.utils.set_random_seed(seed)  # Python, NumPy and the backend in one call
-    plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.cmap": "gray"})
+    plots.style()
     profile = get_profile()
     facts = {
         "keras": keras.__version__,
@@ -84,22 +91,32 @@ def setup(chapter: str | None = None, seed: int = DEFAULT_SEED) -> dict:
     print(f"Run profile: {profile.name}"
           + ("" if profile.publishable else " (tiny subsets, few epochs: numbers NOT for publication)")
           + f" | seed: {seed}")
-    if chapter and profile.publishable and device.startswith("CPU"):
-        _warn_cpu_time(results.results_dir() / f"{chapter}.json")
+    if chapter and profile.publishable:
+        _announce_time(results.results_dir() / f"{chapter}.json")
     return facts
 
 
-def _warn_cpu_time(path):
-    """Tell a reader without a GPU how long this chapter's training took when the book was built."""
+def _minutes(seconds: float) -> str:
+    return "under a minute" if seconds < 60 else f"{seconds / 60:.0f} min"
+
+
+def _announce_time(path):
+    """Say how long this chapter took to execute when the edition was built, and on what."""
     import json
 
     try:
         timing = json.loads(path.read_text())["results"]["training_time"]["value"]
     except (OSError, ValueError, KeyError):
         return
-    print(f"No GPU found. Training this chapter from scratch took {timing['seconds'] / 60:.0f} min "
-          f"on {timing['device']} when this edition was built; trained weights are then cached "
-          "(~/.cache/aebook/models), so re-runs take seconds.")
+    total = timing.get("chapter_seconds")
+    if total is None:  # recorded before chapter times were
+        print(f"Training this chapter took {_minutes(timing['seconds'])} on {timing['device']} "
+              "when this edition was built.")
+        return
+    training = f", {_minutes(timing['seconds'])} of it training" if timing["runs"] else ""
+    print(f"Executed from an empty weights cache when this edition was built, this chapter "
+          f"took {_minutes(total)} on {timing['device']}{training}. Trained weights are cached "
+          "(~/.cache/aebook/models), so a second run is faster.")
 
 
 def show_source(obj):

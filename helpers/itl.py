@@ -1,18 +1,23 @@
 """Information-theoretic learning (ITL) terms that pull autoencoder codes onto a prior.
 
-Everything is estimated with Gaussian (Parzen) kernels of width ``sigma``, written with
-``keras.ops`` so it runs on every Keras backend:
+Each sample carries a Gaussian (Parzen) kernel of standard deviation ``sigma``, so a sample set
+X = {x_1..x_n} stands for the density ``p_X = mean_i N(x_i, sigma^2 I)``. Two such densities
+overlap by the *information potential*
 
-* the *information potential* ``V(X) = mean_ij G(x_i - x_j)`` with ``G`` a Gaussian of width
-  ``sigma * sqrt(2)`` (the convolution of two Parzen kernels);
-* Renyi's quadratic entropy ``H2(X) = -log V(X)``: large when the samples spread out;
-* the cross information potential ``V(X, Y) = mean_ij G(x_i - y_j)`` and the quadratic
-  cross-entropy ``H2(X; Y) = -log V(X, Y)``: small when X lies where Y is dense;
-* the Cauchy-Schwarz divergence ``D_CS = log V(X) + log V(Y) - 2 log V(X, Y) >= 0``.
+    V(X, Y) = integral p_X p_Y = mean_ij N(x_i - y_j; 0, 2 sigma^2 I),
 
-:class:`ITLRegularizer` adds ``weight * (H2(codes; prior) - H2(codes))`` to the model's loss,
-so training maximises the codes' entropy (spreads them) while minimising their cross-entropy
-with samples from the prior (fits them to it). The priors' samplers are plain NumPy.
+a Gaussian of variance ``2 sigma^2`` (two kernels convolved) averaged over all pairs, computed in
+log space (``logsumexp``), so far-apart sets give large finite values and finite gradients.
+From it, all with ``keras.ops`` (any backend; NumPy arrays or tensors in, computed in
+``keras.backend.floatx()``, tensors out):
+
+* Renyi's quadratic entropy ``H2(X) = -log V(X, X)``: large when the samples spread out;
+* the quadratic cross-entropy ``H2(X; Y) = -log V(X, Y)``: small when X lies where Y is dense;
+* the Cauchy-Schwarz divergence ``D_CS = 2 H2(X; Y) - H2(X) - H2(Y) >= 0``, zero iff the two
+  Parzen densities coincide.
+
+:class:`ITLRegularizer` adds ``weight * D_CS(codes, prior)`` (less the constant ``H2(prior)``)
+to the model's loss. The priors' samplers are plain NumPy.
 """
 
 from __future__ import annotations
@@ -23,58 +28,92 @@ import keras
 import numpy as np
 from keras import ops
 
+OBJECTIVES = {"cauchy_schwarz": 2.0, "as_published": 1.0}  # weight of H2(codes; prior)
+
 
 def _pairwise_sq_dists(x, y):
     return ops.maximum(ops.sum(x * x, axis=1)[:, None] + ops.sum(y * y, axis=1)[None, :]
                        - 2.0 * ops.matmul(x, ops.transpose(y)), 0.0)
 
 
+def log_information_potential(x, y=None, sigma: float = 1.0):
+    """``log V(X, Y) = logsumexp_ij(-|x_i - y_j|^2 / (4 sigma^2)) - log(n m)
+    - (d/2) log(4 pi sigma^2)`` (``Y = X`` when ``y`` is None)."""
+    x = ops.cast(x, keras.backend.floatx())
+    y = x if y is None else ops.cast(y, x.dtype)
+    z = -_pairwise_sq_dists(x, y) / (4.0 * sigma ** 2)
+    return (ops.logsumexp(z) - ops.log(ops.cast(ops.size(z), z.dtype))
+            - ops.shape(x)[1] / 2 * math.log(4.0 * math.pi * sigma ** 2))
+
+
 def information_potential(x, y=None, sigma: float = 1.0):
-    """Parzen estimate of ``integral p_x p_y`` (``V(X)`` when ``y`` is None)."""
-    y = x if y is None else y
-    dim = ops.shape(x)[1]
-    s2 = 2.0 * sigma ** 2  # variance of the convolved kernel
-    norm = (2.0 * math.pi * s2) ** (-dim / 2)
-    return norm * ops.mean(ops.exp(-_pairwise_sq_dists(x, y) / (2.0 * s2)))
+    """Parzen estimate ``V(X, Y)`` of ``integral p_x p_y`` (``V(X, X)`` when ``y`` is None)."""
+    return ops.exp(log_information_potential(x, y, sigma))
 
 
 def renyi_quadratic_entropy(x, sigma: float = 1.0):
-    """``H2(X) = -log V(X)``."""
-    return -ops.log(information_potential(x, sigma=sigma))
+    """``H2(X) = -log V(X, X)``."""
+    return -log_information_potential(x, sigma=sigma)
 
 
 def quadratic_cross_entropy(x, y, sigma: float = 1.0):
     """``H2(X; Y) = -log V(X, Y)``."""
-    return -ops.log(information_potential(x, y, sigma=sigma))
+    return -log_information_potential(x, y, sigma)
 
 
 def cauchy_schwarz_divergence(x, y, sigma: float = 1.0):
-    """``log V(X) + log V(Y) - 2 log V(X, Y)``: zero when the two densities coincide."""
-    return (ops.log(information_potential(x, sigma=sigma))
-            + ops.log(information_potential(y, sigma=sigma))
-            - 2.0 * ops.log(information_potential(x, y, sigma=sigma)))
+    """``D_CS = 2 H2(X; Y) - H2(X) - H2(Y) >= 0``: zero when the two Parzen densities coincide."""
+    return (2.0 * quadratic_cross_entropy(x, y, sigma) - renyi_quadratic_entropy(x, sigma)
+            - renyi_quadratic_entropy(y, sigma))
+
+
+def gaussian_objectives(a, dim: int = 3, sigma: float = 1.0):
+    """Closed forms (per unit weight) of both regulariser objectives for codes ``a N(0, I_d)``
+    against an ``N(0, I_d)`` prior, in the large-sample limit.
+
+    With ``c = 2 sigma^2``: ``V(aN, N) = (2 pi (a^2 + 1 + c))^(-d/2)`` and
+    ``V(aN, aN) = (2 pi (2a^2 + c))^(-d/2)``, so
+
+    * ``as_published = H2(X; Y) - H2(X) = (d/2) log((a^2 + 1 + c) / (2a^2 + c))``, falling
+      monotonically in ``a`` (towards ``-(d/2) log 2``): it rewards codes wider than the prior;
+    * ``cauchy_schwarz = 2 H2(X; Y) - H2(X) = (d/2) log(2 pi (a^2 + 1 + c)^2 / (2a^2 + c))``,
+      smallest at ``a = 1``, where it equals ``H2(prior) = (d/2) log(2 pi (2 + c))``
+      (subtract that for ``D_CS``).
+    """
+    a2, c = np.square(np.asarray(a, dtype="float64")), 2.0 * sigma ** 2
+    return {"cauchy_schwarz": dim / 2 * np.log(2 * np.pi * (a2 + 1 + c) ** 2 / (2 * a2 + c)),
+            "as_published": dim / 2 * np.log((a2 + 1 + c) / (2 * a2 + c))}
 
 
 class ITLRegularizer(keras.layers.Layer):
-    """Identity on the codes; while training, adds the ITL prior-matching loss.
+    """Identity on the codes; while training, adds ``weight * (k H2(codes; prior) - H2(codes))``.
 
-    ``prior_samples`` is a bank of samples from the prior; each step compares the batch's codes
-    with ``n_prior`` of them drawn at random.
+    ``objective="cauchy_schwarz"`` (k = 2) is ``D_CS(codes, prior)`` up to the constant
+    ``H2(prior)``, minimised when the codes match the prior. ``"as_published"`` (k = 1) is the
+    seed project's stated objective (maximise code entropy, minimise cross-entropy to the prior);
+    it is not a divergence and keeps rewarding codes spread wider than the prior (see
+    :func:`gaussian_objectives`). ``prior_samples`` is a bank of prior samples; each step compares
+    the batch's codes with ``n_prior`` of them drawn at random.
     """
 
     def __init__(self, prior_samples, weight: float = 0.1, sigma: float = 1.0,
-                 n_prior: int = 256, seed: int = 0, **kwargs):
+                 n_prior: int = 256, seed: int = 0, objective: str = "cauchy_schwarz", **kwargs):
         super().__init__(**kwargs)
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, not {objective!r}")
         self.prior = np.asarray(prior_samples, dtype="float32")
-        self.weight, self.sigma, self.n_prior = weight, sigma, n_prior
+        self.weight, self.sigma, self.n_prior, self.objective = weight, sigma, n_prior, objective
+        self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, codes, training=None):
         if training:
-            idx = keras.random.randint((self.n_prior,), 0, len(self.prior), seed=self.seed_generator)
+            idx = keras.random.randint((self.n_prior,), 0, len(self.prior),
+                                       seed=self.seed_generator)
             prior = ops.take(ops.convert_to_tensor(self.prior), idx, axis=0)
-            self.add_loss(self.weight * (quadratic_cross_entropy(codes, prior, self.sigma)
-                                         - renyi_quadratic_entropy(codes, self.sigma)))
+            self.add_loss(self.weight * (
+                OBJECTIVES[self.objective] * quadratic_cross_entropy(codes, prior, self.sigma)
+                - renyi_quadratic_entropy(codes, self.sigma)))
         return codes
 
     def compute_output_shape(self, input_shape):
@@ -82,7 +121,8 @@ class ITLRegularizer(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "prior_samples": self.prior.tolist(), "weight": self.weight,
-                "sigma": self.sigma, "n_prior": self.n_prior}
+                "sigma": self.sigma, "n_prior": self.n_prior, "seed": self.seed,
+                "objective": self.objective}
 
 
 # ------------------------------------------------------------------------------ priors

@@ -1,12 +1,17 @@
-"""Corruptions for denoising autoencoders and the scores that compare images.
+"""Corruptions for denoising autoencoders.
 
 All functions take float images in [0, 1] of any shape ``(n, ...)`` and a NumPy random
-generator, so a corruption is reproducible from its seed.
+generator, so a corruption is reproducible from its seed. ``quality`` is
+:func:`helpers.scores.image_quality`, kept under its old name for chapter 4.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from helpers.scores import image_quality as quality
+
+__all__ = ["gaussian", "salt_and_pepper", "block_mask", "quality", "varied_damage"]
 
 
 def gaussian(images, factor, rng: np.random.Generator):
@@ -31,18 +36,6 @@ def block_mask(images, size: int, rng: np.random.Generator):
     for img, top, left in zip(view, tops, lefts):
         img[top:top + size, left:left + size] = 0
     return noisy
-
-
-def quality(clean, other) -> dict[str, float]:
-    """Mean MSE, PSNR (dB) and SSIM of ``other`` against ``clean``, image by image."""
-    from skimage.metrics import structural_similarity
-
-    clean = np.asarray(clean, dtype=np.float64).reshape(-1, 28, 28)
-    other = np.asarray(other, dtype=np.float64).reshape(-1, 28, 28)
-    mse = np.mean((clean - other) ** 2, axis=(1, 2))
-    psnr = 10 * np.log10(1 / np.maximum(mse, 1e-10))
-    ssim = [structural_similarity(c, o, data_range=1.0) for c, o in zip(clean, other)]
-    return {"mse": float(mse.mean()), "psnr": float(psnr.mean()), "ssim": float(np.mean(ssim))}
 
 
 def varied_damage(images, rng: np.random.Generator):

@@ -5,6 +5,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+STYLE = {"figure.dpi": 100, "savefig.dpi": 100, "image.cmap": "gray", "font.size": 10,
+         "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 9,
+         "legend.title_fontsize": 9, "xtick.labelsize": 9, "ytick.labelsize": 9}
+MIN_FONT_PT = 9
+
+
+def style() -> None:
+    """The book's figure defaults: 100 dpi, no text under 9 pt at the displayed size."""
+    plt.rcParams.update(STYLE)
+
 
 def mosaic(images, rows: int, cols: int, pad: int = 2) -> np.ndarray:
     """Tile ``rows * cols`` 28x28 images (floats in [0, 1] or uint8) into one array."""
@@ -27,10 +37,10 @@ def image_grid(images, *, rows: int, cols: int, row_labels=None, col_labels=None
     step = 28 + 4
     ax.set_yticks(np.arange(rows) * step + step / 2, row_labels if row_labels is not None else [])
     ax.set_xticks(np.arange(cols) * step + step / 2, col_labels if col_labels is not None else [])
-    ax.tick_params(length=0, labelsize=8)
+    ax.tick_params(length=0, labelsize=9)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout(pad=0.3)
     return fig
 
@@ -51,8 +61,8 @@ def class_counts(ds, title: str | None = None):
     for offset, (split, y) in zip((-0.2, 0.2), (("train", ds.y_train), ("test", ds.y_test))):
         ax.bar(x + offset, np.bincount(y, minlength=n), width=0.4, label=f"{split} ({len(y):,})")
     ax.set_xticks(x, ds.class_labels, rotation=30 if max(map(len, ds.class_labels)) > 3 else 0)
-    ax.set_ylabel("images")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set(xlabel="class", ylabel="images")
+    ax.legend(loc="lower right")
     ax.set_title(title or f"{ds.name} [{ds.protocol}]: images per class", fontsize=10)
     fig.tight_layout()
     return fig
@@ -66,16 +76,18 @@ def class_means(ds, title: str | None = None):
 
 
 def intensity_histograms(datasets, title: str = "Pixel intensities (training images)"):
-    """Histogram of pixel values, one panel per dataset, log-scaled counts."""
-    fig, axes = plt.subplots(1, len(datasets), figsize=(3 * len(datasets), 2.4), sharey=True)
-    for ax, ds in zip(np.atleast_1d(axes), datasets):
+    """Histogram of pixel values, one panel per dataset (two per row), log-scaled shares."""
+    rows = (len(datasets) + 1) // 2
+    fig, axes = plt.subplots(rows, 2, figsize=(7, 2.3 * rows + 0.4), sharex=True, sharey=True)
+    for ax, ds in zip(axes.ravel(), datasets):
         pixels = ds.x_train.ravel()
         ax.hist(pixels, bins=64, range=(0, 255), weights=np.full(len(pixels), 1 / len(pixels)))
         ax.set_yscale("log")
-        ax.set_title(f"{ds.name} [{ds.protocol}]\nink (>127): {np.mean(ds.x_train > 127):.0%} of pixels",
-                     fontsize=8)
-        ax.set_xlabel("pixel value")
-    np.atleast_1d(axes)[0].set_ylabel("fraction of pixels (log)")
+        ax.set_title(f"{ds.name} [{ds.protocol}]", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("pixel value (0 = black, 255 = white)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("share of pixels")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -106,7 +118,8 @@ def triptych(noisy, denoised, clean, labels, class_labels, title: str):
                         class_labels, title)
 
 
-def loss_curves(histories: dict, title: str, metric: str = "loss", log: bool = True):
+def loss_curves(histories: dict, title: str, metric: str = "loss", log: bool = True,
+                ylabel: str = "loss (MSE per pixel)"):
     """Training (solid) and validation (dashed) curves for each named run."""
     fig, ax = plt.subplots(figsize=(6, 3))
     for i, (name, h) in enumerate(histories.items()):
@@ -116,17 +129,18 @@ def loss_curves(histories: dict, title: str, metric: str = "loss", log: bool = T
         if f"val_{metric}" in h:
             ax.plot(epochs, h[f"val_{metric}"], color=f"C{i}", ls="--", label=f"{name} (validation)")
     ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=9)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def code_size_curve(sizes, curves: dict, title: str, ylabel: str = "test MSE"):
+def code_size_curve(sizes, curves: dict, title: str, ylabel: str = "test MSE per pixel",
+                    log: bool = True):
     """Error against code size (log-2 axis), one line per method."""
     fig, ax = plt.subplots(figsize=(5.5, 3))
     for name, values in curves.items():
@@ -135,8 +149,10 @@ def code_size_curve(sizes, curves: dict, title: str, ylabel: str = "test MSE"):
     ax.set_xticks(sizes, [str(s) for s in sizes])
     ax.set_xlabel("code size (numbers per image)")
     ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -154,8 +170,8 @@ def curves_against_k(ks, curves: dict, title: str, ylabel: str, best: dict | Non
     ax.set_xticks(list(ks))
     ax.set(xlabel="number of clusters k", ylabel=ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=9)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -179,8 +195,8 @@ def labels_per_cluster(table, class_labels, title: str, stacked: bool = True):
                    label=class_labels[label])
     ax.set_xticks(x, [str(c) for c in x])
     ax.set(xlabel="cluster", ylabel="images")
-    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left", title="true label",
-              title_fontsize=7)
+    ax.legend(fontsize=9, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left", title="true label",
+              title_fontsize=9)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig

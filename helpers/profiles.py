@@ -19,6 +19,7 @@ class Profile:
 
     name: str
     max_train: int | None  # cap on training images per dataset (None: all)
+    max_val: int | None  # cap on validation images per dataset (None: all)
     max_test: int | None  # cap on test images per dataset (None: all)
     max_epochs: int | None  # cap on any chapter's epoch count (None: as the chapter asks)
     batch_size: int
@@ -34,8 +35,10 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile("quick", max_train=2_000, max_test=500, max_epochs=2, batch_size=128),
-    "full": Profile("full", max_train=None, max_test=None, max_epochs=None, batch_size=128),
+    "quick": Profile("quick", max_train=2_000, max_val=500, max_test=500, max_epochs=2,
+                     batch_size=128),
+    "full": Profile("full", max_train=None, max_val=None, max_test=None, max_epochs=None,
+                    batch_size=128),
 }
 
 

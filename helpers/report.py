@@ -1,17 +1,22 @@
 """The book's "Results at a glance" page, generated from ``results/*.json``.
 
 ``python -m helpers.report [RESULTS_DIR] [OUTPUT]`` writes a MyST page with one table per
-chapter: each recorded metric beside the seed's published figure, the literature figure and
-the target, with a clear mark where the book misses its target. ``make book`` runs it before
+chapter: one row per recorded result, named in words, with its 95% interval when the chapter
+measured one, the target and whether it is met, the seed's and the literature's figures. The
+full protocols sit in a collapsible list under each table. ``make book`` runs it before
 building, so the page is never typed by hand.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
+
+from helpers.files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,12 @@ class Reference:
     seed: str = ""  # the seed's published figure, or the seed code measured on our protocol
     literature: str = ""
     target: tuple[str, float] | None = None  # ("<=", 0.012) or (">=", 0.95)
+    name: str = ""  # the row's name (without the metric) where the key's parts read badly
 
 
 REFERENCES: dict[str, Reference] = {
     "notmnist.dense_ae.test_mse": Reference(
+        name="dense AE, seed Model 1",
         seed="seed reported '16.77% accuracy' (not a reconstruction metric); seed code on this "
              "protocol: 0.0155"),
     "notmnist.dense_ae.improved.test_mse": Reference(target=("<=", 0.012)),
@@ -58,9 +65,11 @@ REFERENCES: dict[str, Reference] = {
     "kmnist.itl.gmm": Reference(field="acc"),
     "kmnist.plain_ae_kmeans": Reference(field="acc"),
     "notmnist.conv_ae.test_mse": Reference(
+        name="conv AE, seed model",
         seed="blog seed: val MSE 0.0029 after 10 epochs (48,000 train images); seed code on this "
              "protocol: 0.0112"),
-    "fashion_mnist.conv_ae.test_mse": Reference(seed="seed code on this protocol: 0.0055"),
+    "fashion_mnist.conv_ae.test_mse": Reference(name="conv AE, seed model",
+                                                seed="seed code on this protocol: 0.0055"),
     "notmnist.conv_ae.improved.test_mse": Reference(target=("<=", 0.0075)),
     "fashion_mnist.conv_ae.improved.test_mse": Reference(target=("<=", 0.0040)),
     "mnist.compact_ae6.test_mse": Reference(seed="not published (curves only)"),
@@ -79,27 +88,114 @@ REFERENCES: dict[str, Reference] = {
     "fashion_mnist.n2d_seed_spread": Reference(field="mean_acc"),
     "training_time": Reference(field="seconds"),
 }
-DEFAULT_FIELDS = ("acc", "denoised_mse", "test_mse")
+DEFAULT_FIELDS = ("acc", "denoised_mse", "test_mse", "value")
 CHAPTER_FILES = "[0-9][0-9]_*.json"  # results/bench-*.json belong to the Performance page
 
+# Readable names are built from the key's parts: dataset, model parts, then the metric.
+DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "kmnist": "KMNIST",
+            "notmnist": "notMNIST"}
+METRICS = {"test_mse": "test MSE per pixel", "acc": "accuracy",
+           "mean_acc": "mean accuracy over seeds",
+           "denoised_mse": "denoised MSE per pixel", "best_k": "silhouette's best k",
+           "prior_divergence": "divergence from the prior", "seconds": "seconds"}
+PARTS = {
+    "adam": "trained with Adam", "best": "best clustering", "block10": "10 px square blanked",
+    "cnn_best": "improved CNN", "cnn_seed000": "seed CNN (Model 3)",
+    "code_size_sweep": "code-size sweep, AE against PCA", "compact_ae6": "6-d compact conv AE",
+    "compact_ae6_kmeans": "k-means on 6-d compact conv AE codes",
+    "compact_ae6_kmeans_best_k": "k-means on 6-d codes, silhouette's k",
+    "compact_ae6_silhouette": "silhouette on 6-d compact conv AE codes", "conv_ae": "conv AE",
+    "dense_ae": "dense AE", "dense_ae10_kmeans": "k-means on 10-d dense AE codes",
+    "denoise": "denoising conv AE", "gaussian": "Gaussian prior",
+    "gaussian0.5": "Gaussian noise 0.5", "gaussian0.7": "Gaussian noise 0.7",
+    "gmm": "Gaussian-mixture prior", "itl": "ITL-regularised AE",
+    "kmeans_pca50": "k-means on 50 principal components", "kmeans_pixels": "k-means on pixels",
+    "lr_on_codes": "logistic regression on denoising conv AE codes",
+    "lr_on_conv_codes": "logistic regression on conv AE codes",
+    "lr_on_dense_codes": "logistic regression on improved dense AE codes",
+    "lr_on_seed_codes": "logistic regression on seed dense AE codes",
+    "lr_pixels": "logistic regression on pixels", "n2d": "N2D (AE, UMAP, GMM)",
+    "n2d_seed_spread": "N2D, UMAP and GMM seeds 0-3", "pca64": "PCA, 64 components",
+    "plain_ae_kmeans": "k-means on plain 3-d AE codes",
+    "salt_pepper0.2": "salt-and-pepper noise 0.2", "single_layer_ae": "single-layer AE",
+    "swiss_roll": "swiss-roll prior", "training_time": "training time of all runs",
+}
+COLUMNS = (("result", 28), ("dataset", 14), ("this book", 11), ("target", 8), ("status", 9),
+           ("seed's figure", 17), ("literature", 13))  # heading, share of the width in %
+SPLIT_TAG = re.compile(r"(?:test-split-only|official) \d[\d,/]*\d")
 
-def _display_value(key: str, value, ref: Reference):
-    """(number shown, name of the field shown) for a recorded value, or (None, '') if none fits."""
+GUIDE = """\
+**How to read the tables.** Each row is one number a chapter recorded, named in words; under the
+name, in small type, are its key in `results/<chapter>.json` and its protocol (P1, P2, ...: each
+is spelled out in the *Protocols* list under its chapter's table). *This book* is our figure,
+followed by its 95% interval in brackets where the chapter measured one. *Status* compares it
+with the book's target: **met**, **MISSED** (not reached yet), or *within noise* when the 95%
+interval straddles the target, so this run can neither claim it nor rule it out. *Seed's figure*
+is what the earlier project published, or what its code measured on this book's protocol;
+*literature* is a published figure, often on more training data. Under each dataset is its split:
+`test-split-only 7,200/800/2,000` means train/validation/test images carved from the dataset's
+official test split (with two numbers, as in `test-split-only 8,000/2,000`, there is no
+validation part), and `official 54,000/6,000/10,000` the official training split cut into train
+and validation, with the official test split.
+"""
+STYLE = """\
+<style>
+table.results { width: 100%; font-size: 0.85em; }
+table.results th, table.results td { padding: 0.3em 0.45em; vertical-align: top; }
+table.results small { font-size: 0.8em; color: var(--pst-color-text-muted); }
+table.results code.key { overflow-wrap: anywhere; background: none; border: none; padding: 0;
+  font-size: 1em; color: inherit; }
+table.results .missed { color: var(--pst-color-danger); }
+details.protocols { font-size: 0.85em; }
+details.protocols ul { list-style: none; padding-left: 0; }
+</style>
+"""
+
+
+def readable_name(key: str, field: str = "") -> str:
+    """"Dense AE, seed Model 1 – test MSE per pixel" for ``notmnist.dense_ae.test_mse``."""
+    parts = re.split(r"\.(?!\d)", key)  # gaussian0.5 is one part
+    if parts[0] in DATASETS:
+        parts = parts[1:]
+    metric = ""
+    if len(parts) > 1 and parts[-1] in METRICS:
+        metric = METRICS[parts.pop()]
+    elif field:
+        metric = METRICS.get(field, field.replace("_", " "))
+    name = REFERENCES.get(key, Reference()).name or ", ".join(
+        PARTS.get(part, part.replace("_", " ")) for part in parts)
+    name = name[:1].upper() + name[1:]
+    return f"{name} – {metric}" if metric else name
+
+
+def _interval(record: dict, field: str = "") -> tuple[float, float] | None:
+    """``(<field>_ci_low, <field>_ci_high)`` or else ``(ci_low, ci_high)`` from ``record``."""
+    for low, high in ((f"{field}_ci_low", f"{field}_ci_high"), ("ci_low", "ci_high")):
+        if all(isinstance(record.get(k), (int, float)) for k in (low, high)):
+            return float(record[low]), float(record[high])
+    return None
+
+
+def displayed(entry: dict, ref: Reference):
+    """(number shown, name of the field shown, 95% interval or None) for a recorded entry."""
+    value = entry["value"]
     if isinstance(value, (int, float)):
-        return float(value), ""
+        return float(value), "", _interval(entry)
     if isinstance(value, dict):
         for field in ([ref.field] if ref.field else []) + list(DEFAULT_FIELDS):
             if isinstance(value.get(field), (int, float)):
-                return float(value[field]), field
-    return None, ""
+                return float(value[field]), field, _interval(value, field) or _interval(entry)
+    return None, "", None
 
 
-def _status(number: float | None, target) -> str:
+def status(number: float | None, interval, target) -> str:
+    """"met", "MISSED", "within noise" (the interval straddles the target) or "" (no target)."""
     if target is None or number is None:
         return ""
     op, bound = target
-    met = number <= bound if op == "<=" else number >= bound
-    return "met" if met else "**MISSED**"
+    if interval and interval[0] <= bound <= interval[1]:
+        return "within noise"
+    return "met" if (number <= bound if op == "<=" else number >= bound) else "MISSED"
 
 
 def chapter_title(chapter: str, root: Path) -> str:
@@ -112,32 +208,52 @@ def chapter_title(chapter: str, root: Path) -> str:
         return chapter
 
 
-def chapter_table(title: str, content: dict) -> list[str]:
-    lines = [f"## {title}", "",
-             f"Profile: {content.get('profile', '?')}; recorded {content.get('updated', '?')}.", "",
-             "| metric | dataset | this book | target | status | seed's figure | literature | protocol |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    protocols = []
-    for n, (key, entry) in enumerate(sorted(content["results"].items()), 1):
-        ref = REFERENCES.get(key, Reference())
-        number, field = _display_value(key, entry["value"], ref)
-        shown = "(table in the chapter)" if number is None else f"{number:.4g}"
-        metric = f"`{key}`" + (f" ({field})" if field else "")
-        dataset = key.split(".")[0] if "." in key else "all"
-        target = f"{ref.target[0]} {ref.target[1]:g}" if ref.target else ""
-        lines.append(f"| {metric} | {dataset} | {shown} | {target} | {_status(number, ref.target)} | "
-                     f"{ref.seed} | {ref.literature} | ({n}) |")
-        protocols.append(f"{n}. `{key}`: {entry['protocol']}")
-    return lines + ["", "Protocols:", "", *protocols, ""]
+def _row(key: str, entry: dict, protocol: int, anchor: str) -> str:
+    """One result as a table row; ``anchor`` is its protocol's id in the list under the table."""
+    ref = REFERENCES.get(key, Reference())
+    number, field, interval = displayed(entry, ref)
+    shown = "(table in the chapter)" if number is None else f"{number:.4g}"
+    if interval:
+        shown += f"<br><small>[{interval[0]:.4g}, {interval[1]:.4g}]</small>"
+    dataset = DATASETS.get(key.split(".")[0], "all")
+    if split := SPLIT_TAG.search(entry["protocol"]):
+        dataset += f"<br><small>{split.group(0)}</small>"
+    target = ""
+    if ref.target:
+        target = f"{'≤' if ref.target[0] == '<=' else '≥'}&nbsp;{ref.target[1]:g}"
+    state = status(number, interval, ref.target)
+    state = {"MISSED": '<strong class="missed">MISSED</strong>',
+             "within noise": "<em>within noise</em>"}.get(state, state)
+    breakable = escape(key).replace(".", ".<wbr>").replace("_", "_<wbr>")
+    cells = [f'{escape(readable_name(key, field))}<br><small><code class="key">{breakable}</code>'
+             f' · <a href="#{anchor}">P{protocol}</a></small>', dataset, shown, target, state,
+             escape(ref.seed), escape(ref.literature)]
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def chapter_table(title: str, chapter: str, content: dict) -> list[str]:
+    """A chapter's section: heading, one table row per result, then its protocols."""
+    numbers: dict[str, int] = {}  # protocol text -> its number in this chapter
+    rows = []
+    for key, entry in sorted(content["results"].items()):
+        n = numbers.setdefault(entry["protocol"], len(numbers) + 1)
+        rows.append(_row(key, entry, n, f"{chapter}-p{n}"))
+    header = "".join(f'<th style="width: {w}%">{h}</th>' for h, w in COLUMNS)
+    protocols = [f'<li id="{chapter}-p{n}"><strong>P{n}</strong> {escape(text)}</li>'
+                 for text, n in numbers.items()]
+    return [f"## {title}", "",
+            f"Profile: {content.get('profile', '?')}; recorded {content.get('updated', '?')}.", "",
+            '<table class="table results">', f"<thead><tr>{header}</tr></thead>", "<tbody>",
+            *rows, "</tbody>", "</table>", "",
+            f'<details class="protocols"><summary>Protocols (P1–P{len(numbers)})</summary>',
+            "<ul>", *protocols, "</ul>", "</details>", ""]
 
 
 def render(results_dir: Path) -> str:
     files = sorted(results_dir.glob(CHAPTER_FILES))
     lines = ["# Results at a glance", "",
              "Every number the chapters record, generated from `results/*.json` by "
-             "`helpers.report` when the book is built. *Seed's figure* is what the earlier project "
-             "published (or what its code measured on this book's protocol); a target marked "
-             "**MISSED** is one the book has not reached yet.", ""]
+             "`helpers.report` when the book is built.", "", GUIDE, STYLE]
     if not files:
         lines.append("No chapter has recorded results yet.")
     for path in files:
@@ -146,7 +262,7 @@ def render(results_dir: Path) -> str:
             raise ValueError(f"{path}: recorded in the {content.get('profile')!r} profile; only "
                              "full-profile results may be published. Re-run the chapter with "
                              "AEBOOK_PROFILE=full.")
-        lines += chapter_table(chapter_title(path.stem, results_dir.parent), content)
+        lines += chapter_table(chapter_title(path.stem, results_dir.parent), path.stem, content)
     return "\n".join(lines) + "\n"
 
 
@@ -158,9 +274,7 @@ def main(argv: list[str]) -> int:
     except (ValueError, KeyError, json.JSONDecodeError) as e:
         print(f"helpers.report: {e}", file=sys.stderr)
         return 2
-    tmp = output.with_name(f".{output.name}.part")
-    tmp.write_text(page)
-    tmp.replace(output)
+    atomic_write(output, page)
     print(f"wrote {output} from {len(list(results_dir.glob(CHAPTER_FILES)))} results file(s)")
     return 0
 

@@ -13,15 +13,21 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from helpers.files import atomic_write
 from helpers.profiles import get_profile
 
 _chapter: str | None = None
+_fresh = False  # the next record() starts the chapter's file afresh
 
 
 def set_chapter(name: str) -> None:
-    """Name the chapter whose results ``record`` writes (the notebook's file stem)."""
-    global _chapter
-    _chapter = name
+    """Name the chapter whose results ``record`` writes (the notebook's file stem).
+
+    The first ``record`` after this starts the chapter's file afresh, so that after a run the
+    file holds exactly that run's results, never a key a previous run recorded.
+    """
+    global _chapter, _fresh
+    _chapter, _fresh = name, True
 
 
 def results_dir() -> Path:
@@ -41,33 +47,42 @@ def results_path() -> Path:
     return results_dir() / f"{_chapter}.json"
 
 
-def record(key: str, value, protocol: str) -> None:
-    """Store ``value`` (a number or a dict of numbers) under the dotted ``key``."""
+def record(key: str, value, protocol: str, *, interval: tuple[float, float] | None = None) -> None:
+    """Store ``value`` (a number, or dicts and lists of numbers) under the dotted ``key``, silently.
+
+    Floats are stored to 6 significant digits; ``interval=(low, high)``, a confidence interval,
+    is stored beside the value as ``ci_low`` and ``ci_high`` (5 significant digits).
+    """
+    global _fresh
     path = results_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        content = json.loads(path.read_text())
+        content = {"chapter": _chapter, "results": {}} if _fresh else json.loads(path.read_text())
     except (OSError, ValueError):
         content = {"chapter": _chapter, "results": {}}
-    profile = get_profile().name
-    content["profile"] = profile
+    _fresh = False
+    content["profile"] = get_profile().name
     content["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    content["results"][key] = {"value": value, "protocol": protocol}
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(json.dumps(content, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-    print(f"recorded {key} = {_short(value)}  [{protocol}]" + ("" if profile == "full" else
-                                                            f"  ({profile} profile: not published)"))
+    entry = {"value": _rounded(value, 6), "protocol": protocol}
+    if interval is not None:
+        entry["ci_low"], entry["ci_high"] = _rounded(list(interval), 5)
+    content["results"][key] = entry
+    atomic_write(path, json.dumps(content, indent=1, sort_keys=True) + "\n")
 
 
-def _short(value) -> str:
+def _rounded(value, digits: int):
+    """``value`` with every float (NumPy's too, in dicts and lists) to ``digits`` significant digits."""
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        value = value.tolist()
     if isinstance(value, float):
-        return f"{value:.5g}"
+        return float(f"{value:.{digits}g}")
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
-    return str(value)
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v, digits) for v in value]
+    return value
 
 
 def load(chapter: str, root: str | os.PathLike = ".") -> dict:
-    """The recorded results of ``chapter`` as {key: {"value", "protocol"}}."""
+    """The recorded results of ``chapter`` as {key: {"value", "protocol"[, "ci_low", "ci_high"]}}."""
     return json.loads((Path(root) / "results" / f"{chapter}.json").read_text())["results"]

@@ -1,8 +1,9 @@
 """One training entry point for every chapter: profile-aware, seeded, timed, cached.
 
 ``fit`` compiles and trains a Keras model, prints one compact line per epoch, and stores the
-trained weights under ``<cache>/models`` keyed by the architecture, the data, the optimiser and
-the settings, so re-executing a chapter reuses them (set ``AEBOOK_RETRAIN=1`` or pass
+trained weights under ``<cache>/models`` keyed by everything that decides them: the architecture,
+the initial weights, the data, the optimiser, loss and schedule, the settings, the profile, the
+Keras backend and version. Re-executing a chapter reuses them (set ``AEBOOK_RETRAIN=1`` or pass
 ``retrain=True`` to train again). Weights never go into the repository.
 """
 
@@ -15,11 +16,11 @@ import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from helpers.data import cache_dir
+from helpers.files import atomic_path, atomic_write
 from helpers.profiles import get_profile
 
 RETRAIN_ENV = "AEBOOK_RETRAIN"
@@ -30,7 +31,7 @@ SESSION: list = []  # every TrainResult of this session, trained now or reused f
 class TrainResult:
     """What a training run produced, whether it ran now or was reused from the cache."""
 
-    history: dict[str, list[float]]  # per-epoch metrics, e.g. "loss", "val_loss"
+    history: dict[str, list[float]]  # per-epoch metrics; "val_*" are on the validation data
     epochs: int  # epochs actually run (early stopping may cut them short)
     seconds: float  # wall time of the training itself
     images_per_second: float
@@ -61,6 +62,12 @@ def _architecture(model) -> list:
     return described
 
 
+def _rng_variables(model) -> list:
+    """The model's random-number states (e.g. dropout's seed generators), not in its weights."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
 def _optimizer(optimizer, learning_rate):
     import keras
 
@@ -69,6 +76,20 @@ def _optimizer(optimizer, learning_rate):
         if learning_rate is not None:
             optimizer.learning_rate = learning_rate
     return optimizer
+
+
+def _unnamed(serialized):
+    """A serialized Keras object without its name (often auto-generated: ``scaled_mse_1``)."""
+    if isinstance(serialized, dict) and isinstance(serialized.get("config"), dict):
+        serialized["config"].pop("name", None)
+    return serialized
+
+
+def _json(obj):
+    """NumPy values in a layer's configuration as lists; nothing keyed by ``str`` (memory addresses)."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"cannot key the weights cache on a {type(obj).__name__}: no stable description")
 
 
 def _epoch_lines(epochs: int, n_images: int):
@@ -88,14 +109,56 @@ def _epoch_lines(epochs: int, n_images: int):
         on_epoch_end=on_epoch_end)
 
 
+def _load(model, weights, record, initial: list) -> TrainResult | None:
+    """The cached run, loaded into ``model``; None (with a warning if unreadable) on a miss."""
+    if not (weights.is_file() and record.is_file()):
+        return None
+    try:
+        content = json.loads(record.read_text())
+        rng_states = content.pop("rng_states")
+        result = TrainResult(**content)
+        with warnings.catch_warnings():  # the cached optimiser state is not needed
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(weights)
+        for variable, state in zip(_rng_variables(model), rng_states, strict=True):
+            variable.assign(np.asarray(state, dtype=variable.dtype))
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        for variable, value in zip(model.variables, initial):  # undo a half-done load
+            variable.assign(value)
+        warnings.warn(f"unreadable cached run {weights.stem}, training again: {error}".splitlines()[0],
+                      stacklevel=3)
+        return None
+    result.reused = True
+    return result
+
+
+def _save(model, result: TrainResult, weights, record) -> None:
+    """Cache the trained weights and the run's record; warn and go on if the cache is not writable."""
+    import keras
+
+    rng_states = [keras.ops.convert_to_numpy(v).tolist() for v in _rng_variables(model)]
+    try:
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(weights, suffix=".weights.h5") as tmp:
+            model.save_weights(tmp)
+        content = {k: v for k, v in asdict(result).items() if k != "reused"}
+        atomic_write(record, json.dumps(content | {"rng_states": rng_states}))
+    except OSError as error:
+        warnings.warn(f"trained weights not cached in {weights.parent}: {error}", stacklevel=3)
+
+
 def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = None,
         optimizer="adam", learning_rate: float | None = None, loss="mse", metrics=None,
         validation_data=None, patience: int | None = None, seed: int = 42,
         retrain: bool | None = None, verbose: bool = True) -> TrainResult:
     """Compile and train ``model`` on ``x -> y`` (``y=None``: an autoencoder, ``y = x``).
 
-    ``epochs`` is the full-profile count; the quick profile caps it. With ``patience`` and
-    ``validation_data``, training stops early and keeps the best weights.
+    ``epochs`` is the full-profile count; the quick profile caps it. ``validation_data`` is the
+    validation part of the training data, never the test set: the ``val_*`` entries of the
+    history are measured on it, and with ``patience`` training stops early and keeps the weights
+    that scored best on it. Global random state is seeded with ``seed`` before training and
+    re-seeded with ``seed + 1`` after it, so code after ``fit`` draws the same random numbers
+    whether the run was trained now or reused from the cache.
     """
     import keras
 
@@ -104,53 +167,48 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
     batch_size = batch_size or profile.batch_size
     y = x if y is None else y
     opt = _optimizer(optimizer, learning_rate)
+    initial = [keras.ops.convert_to_numpy(v) for v in model.variables]  # weights and RNG states
     settings = {
-        "name": name, "epochs": epochs, "batch_size": batch_size, "loss": str(loss),
-        "optimizer": {k: v for k, v in keras.optimizers.serialize(opt)["config"].items() if k != "name"}
-        | {"class": type(opt).__name__}, "patience": patience, "seed": seed,
-        "model": _architecture(model), "profile": profile.name,
+        "name": name, "epochs": epochs, "batch_size": batch_size, "patience": patience, "seed": seed,
+        "loss": _unnamed(keras.losses.serialize(keras.losses.get(loss))),
+        "metrics": [m if isinstance(m, str) else keras.metrics.serialize(m) for m in metrics or ()],
+        "optimizer": _unnamed(keras.optimizers.serialize(opt)), "profile": profile.name,
+        "model": _architecture(model),
+        "initial_state": _fingerprint(*initial),
         "data": _fingerprint(x, y, *(validation_data or ())),
+        "backend": keras.backend.backend(), "keras": keras.__version__,
     }
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=_json).encode()).hexdigest()[:16]
     folder = cache_dir() / "models"
     weights, record = folder / f"{name}-{key}.weights.h5", folder / f"{name}-{key}.json"
     retrain = retrain if retrain is not None else os.environ.get(RETRAIN_ENV, "") not in ("", "0")
     model.compile(optimizer=opt, loss=loss, metrics=metrics)
+    keras.utils.set_random_seed(seed)
 
-    if weights.is_file() and record.is_file() and not retrain:
-        with warnings.catch_warnings():  # the cached optimiser state is not needed
-            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model.load_weights(weights)
-        result = TrainResult(**json.loads(record.read_text()))
-        result.reused = True
+    result = None if retrain else _load(model, weights, record, initial)
+    if result is not None:
         if verbose:
             print(f"{name}: reused trained weights ({result.epochs} epochs, trained in "
                   f"{result.seconds:.0f} s); set {RETRAIN_ENV}=1 to train again")
-        SESSION.append(result)
-        return result
-
-    keras.utils.set_random_seed(seed)
-    callbacks = [_epoch_lines(epochs, len(x))] if verbose else []
-    if patience is not None and validation_data is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            patience=patience, restore_best_weights=True, monitor="val_loss"))
-    start = time.perf_counter()
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
-                        validation_data=validation_data, callbacks=callbacks, verbose=0)
-    seconds = time.perf_counter() - start
-    run = len(history.history["loss"])
-    result = TrainResult(
-        history={k: [float(v) for v in vs] for k, vs in history.history.items()},
-        epochs=run, seconds=seconds, images_per_second=run * len(x) / seconds,
-        weights=str(weights), settings={k: settings[k] for k in ("epochs", "batch_size", "loss", "seed")},
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_name(f".{weights.name}.part.weights.h5")
-    model.save_weights(tmp)
-    os.replace(tmp, weights)
-    record.write_text(json.dumps({k: v for k, v in asdict(result).items() if k != "reused"}))
-    if verbose:
-        print(f"{name}: {run} epochs in {seconds:.1f} s ({result.images_per_second:,.0f} img/s)")
+    else:
+        callbacks = [_epoch_lines(epochs, len(x))] if verbose else []
+        if patience is not None and validation_data is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                patience=patience, restore_best_weights=True, monitor="val_loss"))
+        start = time.perf_counter()
+        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
+                            validation_data=validation_data, callbacks=callbacks, verbose=0)
+        seconds = time.perf_counter() - start
+        run = len(history.history["loss"])
+        result = TrainResult(
+            history={k: [float(v) for v in vs] for k, vs in history.history.items()},
+            epochs=run, seconds=seconds, images_per_second=run * len(x) / seconds,
+            weights=str(weights), settings={k: settings[k] for k in ("epochs", "batch_size", "loss", "seed")},
+        )
+        _save(model, result, weights, record)
+        if verbose:
+            print(f"{name}: {run} epochs in {seconds:.1f} s ({result.images_per_second:,.0f} img/s)")
+    keras.utils.set_random_seed(seed + 1)
     SESSION.append(result)
     return result
 
@@ -166,23 +224,39 @@ def record_training_time() -> float:
     from helpers.environment import describe_device
     from helpers.results import record
 
+    from helpers.environment import seconds_since_setup
+
     runs = {r.weights: r for r in SESSION}  # a run reused twice in one chapter counts once
     seconds = float(sum(r.seconds for r in runs.values()))
     device = describe_device(keras.backend.backend())
-    record("training_time", {"seconds": seconds, "runs": len(runs), "device": device},
-           f"sum of the wall times of the chapter's {len(runs)} training runs, each measured when "
-           "it was trained (on this machine: cached weights are machine-local)")
+    elapsed = seconds_since_setup()
+    reused = sum(r.seconds for r in runs.values() if r.reused)
+    value = {"seconds": seconds, "runs": len(runs), "device": device,
+             "chapter_seconds": None if elapsed is None else elapsed + reused,
+             "from_empty_cache": not reused}
+    record("training_time", value,
+           f"seconds: sum of the wall times of the chapter's {len(runs)} training runs, each "
+           "measured when it was trained (cached weights are machine-local); chapter_seconds: "
+           "wall time of this execution, setup cell to this record, plus the original training "
+           "time of every run it reused from the cache (so: the time from an empty cache)")
     return seconds
 
 
 def warmup_cosine(peak: float, epochs: int, n_images: int, batch_size: int = 128):
     """Learning rate rising linearly from 0 to ``peak`` (300 steps, at most a fifth of training),
-    then decaying along a cosine to 0 at the last step of the last epoch."""
+    then decaying along a cosine to 0 at step ``total`` (Keras' ``CosineDecay`` counts its
+    ``decay_steps`` after the warm-up).
+
+    An optimiser reads the schedule at its step count before counting the step, so the last of
+    the ``total`` updates uses step ``total - 1``, where the rate is ``peak * sin(pi / 2d)^2`` for
+    ``d`` decay steps (0.04% of ``peak`` for d = 80): practically 0, and no update is wasted on 0.
+    """
     import keras
 
-    steps = epochs * math.ceil(n_images / batch_size)
-    return keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=peak,
-                                                  warmup_steps=min(300, steps // 5))
+    total = epochs * math.ceil(n_images / batch_size)
+    warmup = min(300, total // 5)
+    return keras.optimizers.schedules.CosineDecay(0.0, total - warmup, warmup_target=peak,
+                                                  warmup_steps=warmup)
 
 
 def evaluate_mse(model, x, y=None, batch_size: int = 512) -> float:

@@ -1,5 +1,6 @@
 """python -m helpers.cluster: the TensorFlow seed's command line, rebuilt."""
 
+import errno
 import gzip
 import json
 import os
@@ -9,17 +10,19 @@ import sys
 import numpy as np
 import pytest
 
+from helpers import cluster
+
 from .conftest import ROOT
 
 FLAGS = ["--data-dir", "--log-dir", "--tag", "--learning-rate", "--encoding-size", "--steps",
          "--epochs", "--num-clusters", "--convolution", "--tb-embedding", "--dataset", "--images",
-         "--labels"]
+         "--labels", "--code-activation"]
 
 
 def cli(*args, cwd=None):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "helpers.cluster", *map(str, args)], cwd=cwd or ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "AEBOOK_PROFILE": "quick"}
+    return subprocess.run([sys.executable, "-m", "helpers.cluster", *map(str, args)],
+                          cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def idx_gz(path, array):
@@ -27,23 +30,77 @@ def idx_gz(path, array):
     path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
 
 
-def test_help_documents_every_flag():
+def bars(folder, n=300):
+    """Three easy classes as IDX files: a bar in the top, middle or bottom of the image."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), n // 3)
+    images = np.zeros((len(labels), 28, 28))
+    for i, label in enumerate(labels):
+        row = 4 + 9 * label + rng.integers(0, 3)
+        images[i, row:row + 4, 4:24] = 255
+    idx_gz(folder / "images.gz", images)
+    idx_gz(folder / "labels.gz", labels)
+    return ["--images", folder / "images.gz", "--labels", folder / "labels.gz"]
+
+
+def test_help_documents_every_flag_and_the_differences_from_the_seed():
     proc = cli("--help")
     assert proc.returncode == 0
     for flag in FLAGS:
         assert flag in proc.stdout, flag
+    text = " ".join(proc.stdout.split())
+    for difference in ("differences from the TensorFlow seed", "training steps (batches of 128",
+                       "Adam (the seed used Adagrad", "ReLU code layer", "Hungarian ACC"):
+        assert difference in text, difference
 
 
 @pytest.mark.parametrize("args, message", [
     (["--dataset", "cifar"], "invalid choice: 'cifar'"),
     (["--encoding-size", "0"], "must be positive"),
     (["--epochs", "many"], "'many' is not a valid int"),
+    (["--learning-rate", "nan"], "must be positive and finite, got nan"),
+    (["--learning-rate", "inf"], "must be positive and finite, got inf"),
+    (["--tag", "../elsewhere"], "must be a plain folder name"),
+    (["--tag", ".."], "must be a plain folder name"),
+    (["--tag", "a/b"], "must be a plain folder name"),
+    (["--steps", "5", "--epochs", "2"], "not allowed with argument"),
 ])
-def test_bad_arguments_exit_2_with_one_error_line(args, message):
-    proc = cli(*args)
+def test_bad_arguments_exit_2_with_one_error_line(args, message, tmp_path):
+    proc = cli(*args, "--log-dir", tmp_path / "runs", cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and message in errors[0]
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []  # nothing trained or written
+
+
+def test_log_dir_below_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    proc = cli(*bars(tmp_path), "--log-dir", tmp_path / "notes.txt" / "runs")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "notes.txt is not a folder" in errors[0]
+    assert proc.stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "images.gz", "labels.gz", "notes.txt"]
+
+
+@pytest.mark.parametrize("patch, message", [
+    ("access", "no permission to write in"),   # what a non-root user meets in a read-only folder
+    ("probe", "cannot write in"),              # e.g. a read-only file system, even for root
+])
+def test_unwritable_log_dir_is_refused_before_training(patch, message, tmp_path, monkeypatch,
+                                                       capsys):
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    if patch == "access":
+        monkeypatch.setattr(cluster.os, "access", lambda *args: False)
+    else:
+        monkeypatch.setattr(cluster.tempfile, "TemporaryFile", refuse)
+    monkeypatch.setattr(cluster, "run", lambda args: pytest.fail("trained anyway"))
+    with pytest.raises(SystemExit) as exit_:
+        cluster.main(["--log-dir", str(tmp_path / "runs")])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_files_exit_2_naming_the_file(tmp_path):
@@ -61,30 +118,40 @@ def test_bad_files_exit_2_naming_the_file(tmp_path):
 def test_mismatched_counts(tmp_path):
     idx_gz(tmp_path / "im.gz", np.zeros((6, 28, 28)))
     idx_gz(tmp_path / "lab.gz", np.zeros(5))
-    proc = cli("--images", tmp_path / "im.gz", "--labels", tmp_path / "lab.gz", "--log-dir", tmp_path)
+    proc = cli("--images", tmp_path / "im.gz", "--labels", tmp_path / "lab.gz",
+               "--log-dir", tmp_path)
     assert proc.returncode == 2 and "one label per image" in proc.stderr
 
 
 def test_a_run_on_your_own_idx_files(tmp_path):
-    rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(3), 100)
-    images = np.zeros((300, 28, 28))
-    for i, label in enumerate(labels):  # three easy classes: a bar in the top, middle or bottom
-        row = 4 + 9 * label + rng.integers(0, 3)
-        images[i, row:row + 4, 4:24] = 255
-    idx_gz(tmp_path / "images.gz", images)
-    idx_gz(tmp_path / "labels.gz", labels)
-    proc = cli("--images", tmp_path / "images.gz", "--labels", tmp_path / "labels.gz",
-               "--epochs", 3, "--num-clusters", 3, "--encoding-size", 8, "--tag", "bars",
-               "--log-dir", tmp_path / "runs", "--tb-embedding", cwd=tmp_path)
+    proc = cli(*bars(tmp_path), "--steps", 300, "--num-clusters", 3, "--encoding-size", 8,
+               "--tag", "bars", "--log-dir", tmp_path / "runs", "--tb-embedding", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "ACC" in proc.stdout and "majority" in proc.stdout
+    assert all(word in proc.stdout for word in ("ACC", "majority", "bootstrap interval"))
+    assert "the same images train the autoencoder and are clustered" in proc.stdout
+    assert "training: 300 steps of 128 images" in proc.stdout
+    assert "warning" not in proc.stderr  # the default recipe leaves the mean-image plateau
     out = tmp_path / "runs" / "bars"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["k"] == 3 and 0 <= metrics["acc"] <= 1 and metrics["majority_acc"] >= metrics["acc"]
+    assert metrics["k"] == 3 and 0 <= metrics["acc"] <= metrics["majority_acc"] <= 1
+    low, high = metrics["acc_interval"]
+    assert low <= metrics["acc"] <= high and metrics["steps"] == 300
+    assert metrics["train_mse"] < 0.5 * metrics["mean_image_mse"]
     assert np.load(out / "codes.npy").shape == (300, 8)
     projector = out / "projector"
     assert (projector / "vectors.tsv").read_text().count("\n") == 300
     assert (projector / "metadata.tsv").read_text().splitlines()[0] == "label\tcluster"
     assert (projector / "sprite.png").stat().st_size > 1000
     assert 'tensor_path: "vectors.tsv"' in (projector / "projector_config.pbtxt").read_text()
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []  # every file was written through a temporary file, then renamed
+
+
+def test_epochs_are_passes_capped_by_the_quick_profile_and_the_plateau_is_flagged(tmp_path):
+    proc = cli(*bars(tmp_path), "--epochs", 100, "--num-clusters", 3,
+               "--log-dir", tmp_path / "runs")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the quick profile caps 100 epochs at 2; 300 images make 2 full batches of 128 per pass
+    assert "training: 4 steps of 128 images" in proc.stdout
+    warning = [line for line in proc.stderr.splitlines() if "warning:" in line]
+    assert len(warning) == 1 and "predicting the mean image" in warning[0]

@@ -17,10 +17,11 @@ from .test_book import CONFIG, NOTEBOOKS
 def test_setup_cell_installs_helpers_in_a_fresh_environment(tmp_path):
     cell = "".join(next(c for c in json.loads(NOTEBOOKS[0].read_text())["cells"]
                         if c["cell_type"] == "code")["source"])
-    web = f"git+{CONFIG['repository']['url']}.git"
+    web = f'REPO = "{CONFIG["repository"]["url"]}.git"'
     assert web in cell
     install_part = cell.split("from helpers.environment import setup")[0]
-    code = install_part.replace(web, f"git+file://{ROOT}") + "\nimport helpers\nprint(helpers.__file__)\n"
+    code = (install_part.replace(web, f'REPO = "file://{ROOT}"')
+            + "\nimport helpers\nprint(helpers.__file__)\n")
 
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -1,9 +1,14 @@
 """helpers.data on small IDX and npz files made in a temp dir: parsing, bad input, search
-order, checksums, atomic downloads and the offline fallback split."""
+order, checksums, atomic downloads, the validation part and the test-split-only fallback."""
 
 import gzip
 import hashlib
+import http.client
+import io
+import socket
+import tempfile
 import urllib.error
+import urllib.request
 import warnings
 
 import numpy as np
@@ -13,11 +18,13 @@ from helpers import data
 from helpers.data import DatasetError, DatasetSpec, OfficialFile, load_dataset, read_idx
 
 N_TRAIN, N_TEST = 120, 100
+ALLOW = "AEBOOK_ALLOW_TEST_SPLIT_ONLY"
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
+def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
+    dtype = {0x08: np.uint8, 0x0C: ">i4", 0x0D: ">f4"}[type_code]
+    header = bytes([0, 0, type_code, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(dtype).tobytes()
 
 
 def make_arrays(n, seed):
@@ -25,9 +32,16 @@ def make_arrays(n, seed):
     return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 10
 
 
-def write_idx_gz(path, array):
+def write_idx_gz(path, array, type_code=0x08):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(idx_bytes(array)))
+    path.write_bytes(gzip.compress(idx_bytes(array, type_code)))
+
+
+@pytest.fixture(autouse=True)
+def fresh_notices(monkeypatch):
+    """No opt-in to the fallback unless a test asks; every test starts with nothing announced."""
+    monkeypatch.delenv(ALLOW, raising=False)
+    monkeypatch.setattr(data, "_ANNOUNCED", set())
 
 
 @pytest.fixture
@@ -57,6 +71,10 @@ def copy_files(src, dest, names):
 ALL = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 TEST_ONLY = ALL[2:]
+
+
+def rows(images):
+    return [im.tobytes() for im in images]
 
 
 # ------------------------------------------------------------------------- read_idx
@@ -129,23 +147,37 @@ def test_npz_without_arr_0(tmp_path):
         data._read_npz(path)
 
 
+def test_npy_file_under_an_npz_name(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    with path.open("wb") as f:
+        np.save(f, np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DatasetError, match=r"\.npy format") as err:
+        data._read_npz(path)
+    assert str(path) in str(err.value)
+
+
 # -------------------------------------------------------------------- load_dataset
 
 def test_load_from_data_dir(tiny, tmp_path):
     copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
     ds = load_dataset("mnist", data_dir=tmp_path / "mine")
-    assert ds.x_train.shape == (N_TRAIN, 28, 28) and ds.x_train.dtype == np.uint8
+    n_val = N_TRAIN // 10
+    assert ds.x_train.shape == (N_TRAIN - n_val, 28, 28) and ds.x_train.dtype == np.uint8
+    assert ds.x_val.shape == (n_val, 28, 28) and ds.y_val.dtype == np.int64
     assert ds.x_test.shape == (N_TEST, 28, 28)
-    assert np.array_equal(ds.x_train, tiny["arrays"]["train-images"])
+    # train and validation are disjoint parts of the official train split, together all of it
+    assert sorted(rows(ds.x_train) + rows(ds.x_val)) == sorted(rows(tiny["arrays"]["train-images"]))
     assert np.array_equal(ds.y_test, tiny["arrays"]["t10k-labels"])
-    assert "data_dir argument" in ds.source and "official split" in ds.source
-    assert f"{N_TRAIN} train / {N_TEST} test" in ds.source and "SHA-256 verified" in ds.source
-    assert ds.protocol == f"official {N_TRAIN}/{N_TEST}"
+    assert ds.source.startswith("Tiny MNIST from data_dir argument; official split")
+    assert f"{N_TRAIN - n_val} train / {n_val} validation / {N_TEST} test" in ds.source
+    assert ds.source.endswith("SHA-256 verified") and str(tmp_path) not in ds.source
+    assert ds.protocol == f"official {N_TRAIN - n_val}/{n_val}/{N_TEST}"
+    assert "val=(12, 28, 28)" in repr(ds)
 
 
 def test_data_dir_may_hold_the_files_directly(tiny, tmp_path):
     copy_files(tiny["server"], tmp_path / "flat", ALL)
-    assert len(load_dataset("mnist", data_dir=tmp_path / "flat").x_train) == N_TRAIN
+    assert len(load_dataset("mnist", data_dir=tmp_path / "flat").y_val) == N_TRAIN // 10
 
 
 def test_unknown_dataset():
@@ -173,10 +205,10 @@ def test_wrong_shape_for_the_official_file(tiny, tmp_path):
     assert ALL[2] in str(err.value)
 
 
-def unchecked_test_split(monkeypatch, folder, images, labels):
+def unchecked_test_split(monkeypatch, folder, images, labels, image_type=0x08, label_type=0x08):
     """Write a test split without published checksums and make it the 'mnist' spec."""
-    write_idx_gz(folder / TEST_ONLY[0], images)
-    write_idx_gz(folder / TEST_ONLY[1], labels)
+    write_idx_gz(folder / TEST_ONLY[0], images, image_type)
+    write_idx_gz(folder / TEST_ONLY[1], labels, label_type)
     test_files = [OfficialFile(n, (), None, a.shape) for n, a in zip(TEST_ONLY, (images, labels))]
     train_files = [OfficialFile(n, (), None, (1,)) for n in ALL[:2]]
     monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
@@ -198,6 +230,77 @@ def test_labels_out_of_range(monkeypatch, tmp_path):
     assert "t10k-labels-idx1-ubyte.gz" in str(err.value)
 
 
+def test_float_idx_images_are_rejected(monkeypatch, tmp_path):
+    """A float IDX file used to load as all-zero uint8 images."""
+    folder = tmp_path / "mine" / "mnist"
+    unchecked_test_split(monkeypatch, folder, np.full((4, 28, 28), 0.5), np.arange(4),
+                         image_type=0x0D)
+    with pytest.raises(DatasetError, match="float32 values, expected unsigned bytes .*0x08") as err:
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert str(folder / TEST_ONLY[0]) in str(err.value)
+
+
+def test_float_idx_labels_are_rejected(monkeypatch, tmp_path):
+    unchecked_test_split(monkeypatch, tmp_path / "mine" / "mnist", np.zeros((4, 28, 28)),
+                         np.array([0.0, 1.0, 2.0, 3.0]), label_type=0x0D)
+    with pytest.raises(DatasetError, match="expected integer labels") as err:
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert TEST_ONLY[1] in str(err.value)
+
+
+def test_int32_idx_labels_are_accepted(monkeypatch, tmp_path):
+    unchecked_test_split(monkeypatch, tmp_path / "mine" / "mnist", np.zeros((10, 28, 28)),
+                         np.arange(10), label_type=0x0C)
+    assert data._read_split("mnist", "test", tmp_path / "mine")[0][1].tolist() == list(range(10))
+
+
+@pytest.mark.parametrize("blocker", ["folder", "broken link"])
+def test_data_dir_with_a_non_file_is_an_error(tiny, tmp_path, monkeypatch, blocker):
+    """No silent fall-back to another source (here a mirror holding good files)."""
+    copy_files(tiny["server"], tmp_path / "mirror" / "mnist", ALL)
+    monkeypatch.setenv("AEBOOK_DATA", str(tmp_path / "mirror"))
+    target = tmp_path / "mine" / "mnist" / ALL[2]
+    target.parent.mkdir(parents=True)
+    if blocker == "folder":
+        target.mkdir()
+    else:
+        target.symlink_to(tmp_path / "nowhere.gz")
+    expected = "a folder" if blocker == "folder" else "not a regular file"
+    with pytest.raises(DatasetError, match=expected) as err:
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert str(target) in str(err.value)
+
+
+def test_file_hash_when_no_payload_hash_is_published(tiny, tmp_path, monkeypatch):
+    """Train files with only a published hash of the (compressed) file, as for MNIST."""
+    folder = tmp_path / "mine" / "mnist"
+    copy_files(tiny["server"], folder, ALL)
+    spec = tiny["spec"]
+    train = [OfficialFile(f.name, f.urls, None, f.shape,
+                          hashlib.sha256((folder / f.name).read_bytes()).hexdigest())
+             for f in (spec.train_images, spec.train_labels)]
+    monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
+        spec.title, spec.home, spec.class_names, *train, spec.test_images, spec.test_labels))
+    assert load_dataset("mnist", data_dir=tmp_path / "mine").source.endswith("; SHA-256 verified")
+    # the same data recompressed (another gzip header) is not the published file
+    (folder / ALL[0]).write_bytes(gzip.compress(idx_bytes(tiny["arrays"]["train-images"]), mtime=1))
+    with pytest.raises(DatasetError, match=r"SHA-256 of the file \(as published\)") as err:
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert str(folder / ALL[0]) in str(err.value)
+
+
+def test_source_says_which_files_had_no_published_hash(tiny, tmp_path, monkeypatch):
+    copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
+    spec = tiny["spec"]
+    train = [OfficialFile(f.name, f.urls, None, f.shape)
+             for f in (spec.train_images, spec.train_labels)]
+    monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
+        spec.title, spec.home, spec.class_names, *train, spec.test_images, spec.test_labels))
+    ds = load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert ds.source.endswith(f"SHA-256 verified except {ALL[0]}, {ALL[1]}: structure-checked, "
+                              "no published SHA-256")
+
+
 # ---------------------------------------------------------------------- search order
 
 def test_search_order(tiny, tmp_path, monkeypatch, isolated_data_env):
@@ -206,13 +309,21 @@ def test_search_order(tiny, tmp_path, monkeypatch, isolated_data_env):
         copy_files(tiny["server"], tmp_path / where / "mnist", ALL)
     copy_files(tiny["server"], isolated_data_env / "mnist", ALL)
     monkeypatch.setenv("AEBOOK_DATA", str(tmp_path / "mirror"))
-    assert "data_dir argument" in load_dataset("mnist", data_dir=tmp_path / "arg").source
-    assert "offline mirror" in load_dataset("mnist").source
+    assert "from data_dir argument;" in load_dataset("mnist", data_dir=tmp_path / "arg").source
+    assert "from offline mirror ($AEBOOK_DATA);" in load_dataset("mnist").source
     monkeypatch.delenv("AEBOOK_DATA")
-    assert "cache" in load_dataset("mnist").source
+    assert "from cache ($AEBOOK_CACHE/mnist);" in load_dataset("mnist").source
     dirs = data.search_dirs("mnist", tmp_path / "arg")
     assert dirs[0] == tmp_path / "arg" / "mnist" and dirs[-1] == isolated_data_env / "mnist"
     assert data.search_dirs("fashion_mnist")[-1] == data.DEBIAN_FASHION_DIR
+
+
+def test_default_cache_is_described_relative_to_home(tiny, tmp_path, monkeypatch):
+    monkeypatch.delenv("AEBOOK_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    copy_files(tiny["server"], tmp_path / "home" / ".cache" / "aebook" / "mnist", ALL)
+    ds = load_dataset("mnist")
+    assert "from cache (~/.cache/aebook/mnist);" in ds.source and str(tmp_path) not in ds.source
 
 
 def test_files_split_across_places(tiny, tmp_path, monkeypatch, isolated_data_env):
@@ -220,7 +331,8 @@ def test_files_split_across_places(tiny, tmp_path, monkeypatch, isolated_data_en
     copy_files(tiny["server"], isolated_data_env / "mnist", ALL[:2])
     monkeypatch.setenv("AEBOOK_DATA", str(tmp_path / "mirror"))
     ds = load_dataset("mnist")
-    assert "official split" in ds.source and "train split from" in ds.source
+    assert "official split" in ds.source
+    assert "offline mirror ($AEBOOK_DATA); train split from cache ($AEBOOK_CACHE/mnist)" in ds.source
 
 
 # ------------------------------------------------------------------------ downloads
@@ -230,7 +342,7 @@ def test_download_is_atomic_and_verified(tiny, monkeypatch, isolated_data_env):
     ds = load_dataset("mnist")
     cached = sorted(p.name for p in (isolated_data_env / "mnist").iterdir())
     assert cached == sorted(ALL)  # no .part files left behind
-    assert "cache of the official download" in ds.source and "SHA-256 verified" in ds.source
+    assert "cache ($AEBOOK_CACHE/mnist)" in ds.source and "SHA-256 verified" in ds.source
     monkeypatch.setenv("AEBOOK_OFFLINE", "1")  # the second load needs no network
     assert np.array_equal(load_dataset("mnist").x_test, ds.x_test)
 
@@ -248,24 +360,125 @@ def test_failed_transfer_leaves_nothing(tiny, monkeypatch, isolated_data_env):
     assert list((isolated_data_env / "mnist").iterdir()) == []
 
 
+def with_first_mirror(monkeypatch, spec, first="https://first.invalid/"):
+    """Give every file of ``spec`` a first URL in front of its working one."""
+    def prepend(f):
+        return OfficialFile(f.name, (first + f.name, *f.urls), f.sha256, f.shape)
+    monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
+        spec.title, spec.home, spec.class_names,
+        *(prepend(f) for f in (spec.train_images, spec.train_labels,
+                               spec.test_images, spec.test_labels))))
+
+
+@pytest.mark.parametrize("error", [
+    http.client.IncompleteRead(b"\x1f\x8b", 1000),
+    http.client.RemoteDisconnected("Remote end closed connection without response"),
+    socket.timeout("timed out"),
+], ids=["IncompleteRead", "RemoteDisconnected", "timeout"])
+def test_interrupted_download_tries_the_next_url(tiny, monkeypatch, isolated_data_env, error):
+    real_fetch = data._fetch
+
+    def fetch(url, dest, desc):
+        if url.startswith("https://first.invalid/"):
+            dest.write(b"\x1f\x8b half a file")
+            raise error
+        real_fetch(url, dest, desc)
+
+    with_first_mirror(monkeypatch, tiny["spec"])
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    monkeypatch.setattr(data, "_fetch", fetch)
+    ds = load_dataset("mnist")
+    assert ds.source.endswith("SHA-256 verified")
+    assert sorted(p.name for p in (isolated_data_env / "mnist").iterdir()) == sorted(ALL)
+
+
+class _CutResponse(io.BytesIO):
+    """What urlopen returns when the connection drops after the first chunk."""
+
+    headers = {"Content-Length": "1000"}
+
+    def read(self, n=-1):
+        if self.tell():
+            raise http.client.IncompleteRead(b"", 990)
+        return super().read(10)
+
+
+def test_incomplete_read_everywhere_fails_cleanly(tiny, monkeypatch, isolated_data_env):
+    with_first_mirror(monkeypatch, tiny["spec"])
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: _CutResponse(b"\x1f\x8b" * 20))
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist")
+    message = str(err.value)
+    assert "t10k-images-idx3-ubyte.gz" in message and "IncompleteRead" in message
+    assert "https://first.invalid/t10k-images-idx3-ubyte.gz" in message  # both URLs were tried
+    assert tiny["spec"].test_images.urls[0] in message
+    assert list((isolated_data_env / "mnist").iterdir()) == []
+
+
 def test_corrupt_download_is_not_kept(tiny, monkeypatch, isolated_data_env):
     (tiny["server"] / ALL[2]).write_bytes(b"<html>rate limited</html>")
     monkeypatch.setenv("AEBOOK_OFFLINE", "0")
     with pytest.raises(DatasetError, match="HTML page"):
         load_dataset("mnist")
-    assert ALL[2] not in {p.name for p in (isolated_data_env / "mnist").iterdir()}
-    assert not any(p.name.startswith(".part") for p in (isolated_data_env / "mnist").iterdir())
+    assert [p.name for p in (isolated_data_env / "mnist").iterdir()] == [ALL[3]]  # the good file
 
 
-def test_corrupt_cached_file_is_moved_aside_and_fetched_again(tiny, monkeypatch, isolated_data_env):
+def test_corrupt_cached_file_is_moved_aside_and_fetched_again(tiny, monkeypatch, isolated_data_env,
+                                                               capsys):
     cache = isolated_data_env / "mnist"
     copy_files(tiny["server"], cache, ALL)
     (cache / ALL[0]).write_bytes(b"\x1f\x8b garbage")
     monkeypatch.setenv("AEBOOK_OFFLINE", "0")
-    with pytest.warns(UserWarning, match="Moved it aside"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         ds = load_dataset("mnist")
-    assert np.array_equal(ds.x_train, tiny["arrays"]["train-images"])
+    assert sorted(rows(ds.x_train) + rows(ds.x_val)) == sorted(rows(tiny["arrays"]["train-images"]))
     assert any(p.name.startswith(ALL[0] + ".corrupt-") for p in cache.iterdir())
+    out = capsys.readouterr().out
+    assert out.startswith(f"Note: the cached {ALL[0]} is unusable (") and "Moved it aside" not in out
+    assert out.count("\n") == 1 and str(isolated_data_env) not in out
+
+
+def test_unwritable_cache_when_moving_a_corrupt_file_aside(tiny, monkeypatch, isolated_data_env):
+    copy_files(tiny["server"], isolated_data_env / "mnist", ALL)
+    (isolated_data_env / "mnist" / ALL[0]).write_bytes(b"\x1f\x8b garbage")
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data.os, "replace", refuse)
+    with pytest.raises(DatasetError, match="cache folder .* is not writable .*Set AEBOOK_CACHE"):
+        load_dataset("mnist")
+
+
+def test_unwritable_cache_when_downloading(tiny, monkeypatch, isolated_data_env):
+    """Runs as root too: the failing call is patched, not the folder's mode."""
+    (isolated_data_env / "mnist").mkdir(parents=True)
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(DatasetError, match="not writable .*Set AEBOOK_CACHE to a writable") as err:
+        load_dataset("mnist")
+    assert str(isolated_data_env / "mnist") in str(err.value)
+
+
+@pytest.mark.skipif(not hasattr(data.os, "geteuid") or data.os.geteuid() == 0,
+                    reason="root writes to read-only folders")
+def test_read_only_cache_folder(tiny, monkeypatch, isolated_data_env):
+    folder = isolated_data_env / "mnist"
+    folder.mkdir(parents=True)
+    folder.chmod(0o500)
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    try:
+        with pytest.raises(DatasetError, match="not writable"):
+            load_dataset("mnist")
+    finally:
+        folder.chmod(0o700)
 
 
 def test_checksum_marker_avoids_rehashing(tiny, tmp_path, monkeypatch):
@@ -284,31 +497,36 @@ def test_checksum_marker_avoids_rehashing(tiny, tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ offline fallback
 
-def test_test_split_only_fallback(tiny, tmp_path):
+def test_missing_train_split_is_an_error_without_opt_in(tiny, tmp_path):
     copy_files(tiny["server"], tmp_path / "mine" / "mnist", TEST_ONLY)
-    with pytest.warns(UserWarning, match="train split not available"):
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+    message = str(err.value)
+    assert ALL[0] in message and ALL[1] in message and str(tmp_path / "mine" / "mnist") in message
+    assert "connect to the internet" in message and f"set {ALLOW}=1" in message
+    assert "8,000/2,000" in message
+
+
+def test_test_split_only_fallback(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(ALLOW, "1")
+    copy_files(tiny["server"], tmp_path / "mine" / "mnist", TEST_ONLY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a printed notice, never a warning block
         ds = load_dataset("mnist", data_dir=tmp_path / "mine")
+    n_test = N_TEST // 5
+    n_val = (N_TEST - n_test) // 10
+    n_train = N_TEST - n_test - n_val
     assert "test split only" in ds.source
-    assert f"{int(N_TEST * 0.8)} train / {int(N_TEST * 0.2)} test" in ds.source
-    assert ds.protocol.startswith("test-split-only")
-    # train and test are disjoint parts of the official test images, together all of them
-    test_images = tiny["arrays"]["t10k-images"]
-    rows = {im.tobytes() for im in test_images}
-    got = [im.tobytes() for im in np.concatenate([ds.x_train, ds.x_test])]
-    assert len(got) == N_TEST and set(got) == rows
-
-
-def test_stratified_split_is_deterministic_balanced_disjoint():
-    labels = np.repeat(np.arange(10), [100, 90, 110, 100, 100, 95, 105, 100, 100, 100])
-    np.random.default_rng(0).shuffle(labels)
-    train, test = data.stratified_split(labels)
-    train2, test2 = data.stratified_split(labels)
-    assert np.array_equal(train, train2) and np.array_equal(test, test2)
-    assert not set(train) & set(test) and len(train) + len(test) == len(labels)
-    for c in range(10):
-        n = np.sum(labels == c)
-        assert np.sum(labels[test] == c) == round(0.2 * n)
-    assert not np.array_equal(test, data.stratified_split(labels, seed=1)[1])
+    assert f"{n_train} train / {n_val} validation / {n_test} test" in ds.source
+    assert ds.protocol == f"test-split-only {n_train}/{n_val}/{n_test}"
+    # three disjoint parts of the official test images, together all of them
+    got = rows(ds.x_train) + rows(ds.x_val) + rows(ds.x_test)
+    assert sorted(got) == sorted(rows(tiny["arrays"]["t10k-images"]))
+    out = capsys.readouterr().out
+    assert out.startswith("Note: Tiny MNIST: no train split") and out.count("\n") == 1
+    assert f"{n_train}/{n_val}/{n_test}" in out and str(tmp_path) not in out
+    load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert capsys.readouterr().out == ""  # announced once per dataset per process
 
 
 def test_nothing_available_lists_places_and_urls(tiny, tmp_path):
@@ -324,10 +542,67 @@ def test_nothing_available_lists_places_and_urls(tiny, tmp_path):
 def test_quick_profile_subsets(tiny, tmp_path, monkeypatch):
     copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
     from helpers.profiles import PROFILES, Profile
-    monkeypatch.setitem(PROFILES, "quick", Profile("quick", 10, 5, 1, 32))
+    monkeypatch.setitem(PROFILES, "quick", Profile("quick", 10, 4, 5, 1, 32))
     ds = load_dataset("mnist", data_dir=tmp_path / "mine", profile="quick")
-    assert len(ds.x_train) == 10 and len(ds.x_test) == 5
-    assert "quick profile subset" in ds.source and "quick subset" in ds.protocol
+    assert (len(ds.x_train), len(ds.x_val), len(ds.x_test)) == (10, 4, 5)
+    assert "quick profile subset" in ds.source and ds.protocol == "official 10/4/5, quick subset"
+
+
+def test_no_warning_or_output_when_train_split_present(tiny, tmp_path, capsys):
+    copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert capsys.readouterr().out == ""
+
+
+# ------------------------------------------------------------------------ splitting
+
+COUNTS = [100, 90, 110, 100, 100, 95, 105, 100, 100, 103]
+
+
+def shuffled_labels():
+    labels = np.repeat(np.arange(10), COUNTS)
+    np.random.default_rng(0).shuffle(labels)
+    return labels
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.2, 0.37])
+def test_stratified_split_is_balanced_disjoint_and_complete(fraction):
+    labels = shuffled_labels()
+    kept, held = data.stratified_split(labels, fraction)
+    assert np.all(np.diff(kept) > 0) and np.all(np.diff(held) > 0)  # sorted, no repeats
+    assert not set(kept) & set(held) and len(kept) + len(held) == len(labels)
+    assert len(held) == round(fraction * len(labels))
+    for c, n in enumerate(COUNTS):
+        assert abs(np.sum(labels[held] == c) - fraction * n) <= 1  # within one image
+
+
+def test_stratified_split_is_deterministic_and_uses_no_random_stream():
+    labels = shuffled_labels()
+    np.random.seed(1)
+    first = data.stratified_split(labels, 0.2)
+    np.random.seed(2)
+    np.random.default_rng(3).random(10)
+    second = data.stratified_split(labels, 0.2)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert not np.array_equal(first[1], data.stratified_split(labels, 0.2, seed=1)[1])
+
+
+def test_stratified_split_holds_out_the_lowest_hash_ranks():
+    labels = shuffled_labels()
+    _, held = data.stratified_split(labels, 0.1, seed=7)
+    for c in range(10):
+        idx = np.flatnonzero(labels == c)
+        rank = sorted(idx, key=lambda i: hashlib.sha256(f"7:{i}".encode()).digest())
+        assert set(held[labels[held] == c]) == set(rank[:np.sum(labels[held] == c)])
+
+
+def test_stratified_split_golden():
+    """Pinned: a change of rule (or of a library under it) must not move the published parts."""
+    _, held = data.stratified_split(np.arange(100) % 10, 0.2)
+    digest = hashlib.sha256(held.astype(np.int64).tobytes()).hexdigest()
+    assert digest == "22d8f86dd569882c725d40c4bcbe8550422547f193498da58ae4a85770f9c474"
 
 
 def test_scaling_helpers():
@@ -339,13 +614,6 @@ def test_scaling_helpers():
 
 def test_class_labels_are_ascii_for_kmnist():
     names = data.DATASETS["kmnist"].class_names
-    ds = data.Dataset("kmnist", *(np.zeros(1),) * 4, names, "", "")
+    ds = data.Dataset("kmnist", *(np.zeros(1),) * 6, names, "", "")
     assert ds.class_labels[0] == "o" and all(label.isascii() for label in ds.class_labels)
     assert "お" in names[0]
-
-
-def test_no_warning_when_train_split_present(tiny, tmp_path):
-    copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        load_dataset("mnist", data_dir=tmp_path / "mine")

@@ -1,39 +1,87 @@
 """The real datasets, read from the offline mirror beside the checkout (../shared/data)."""
 
+import gzip
 import hashlib
 import re
 
 import numpy as np
 import pytest
 
-from helpers.data import DATASETS, load_dataset
+from helpers import data
+from helpers.data import DATASETS, DatasetError, load_dataset, read_idx, stratified_split
 
 from .conftest import MIRROR
 
 pytestmark = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"no offline mirror at {MIRROR}")
+ALLOW = "AEBOOK_ALLOW_TEST_SPLIT_ONLY"
+
+
+@pytest.fixture
+def allow_test_split_only(monkeypatch):
+    monkeypatch.setenv(ALLOW, "1")
+
+
+def index_hash(indices) -> str:
+    return hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()
 
 
 @pytest.mark.parametrize("name", list(DATASETS))
-def test_dataset_loads_from_mirror(name):
+def test_dataset_loads_from_mirror(name, allow_test_split_only):
     ds = load_dataset(name, data_dir=MIRROR, profile="full")
-    n_train, n_test = (60_000, 10_000) if name == "fashion_mnist" else (8_000, 2_000)
-    assert ds.x_train.shape == (n_train, 28, 28) and ds.x_test.shape == (n_test, 28, 28)
+    sizes = (54_000, 6_000, 10_000) if name == "fashion_mnist" else (7_200, 800, 2_000)
+    assert tuple(len(x) for x in (ds.x_train, ds.x_val, ds.x_test)) == sizes
+    assert tuple(len(y) for y in (ds.y_train, ds.y_val, ds.y_test)) == sizes
     assert ds.x_train.dtype == np.uint8 and ds.y_train.dtype == np.int64
-    for labels in (ds.y_train, ds.y_test):
+    for labels in (ds.y_train, ds.y_val, ds.y_test):
         assert labels.min() == 0 and labels.max() == 9
         assert np.bincount(labels).min() > 0.08 * len(labels)  # every class well represented
-    assert "SHA-256 verified" in ds.source
+    assert ds.source.endswith("SHA-256 verified") and str(MIRROR) not in ds.source
     assert ("official split" if name == "fashion_mnist" else "test split only") in ds.source
+    tag = "official" if name == "fashion_mnist" else "test-split-only"
+    assert ds.protocol == f"{tag} {sizes[0]:,}/{sizes[1]:,}/{sizes[2]:,}"
     assert len(ds.class_names) == 10
+
+
+def test_test_split_only_needs_opt_in(monkeypatch):
+    monkeypatch.delenv(ALLOW, raising=False)
+    with pytest.raises(DatasetError, match=f"{ALLOW}=1") as err:
+        load_dataset("mnist", data_dir=MIRROR, profile="full")
+    assert "train-images-idx3-ubyte.gz" in str(err.value)
+
+
+def test_golden_validation_part_of_fashion_mnist():
+    """The published validation part: pinned, and what load_dataset returns."""
+    images = read_idx(MIRROR / "fashion_mnist" / "train-images-idx3-ubyte.gz")
+    labels = read_idx(MIRROR / "fashion_mnist" / "train-labels-idx1-ubyte.gz")
+    kept, val = stratified_split(labels, data.VALIDATION_FRACTION)
+    assert index_hash(val) == "3333e033b43c0943ae2dacac6be6c1d37de6eb3aa27e957e86aed5c4ae382ec1"
+    assert np.bincount(labels[val]).tolist() == [600] * 10
+    ds = load_dataset("fashion_mnist", data_dir=MIRROR, profile="full")
+    assert np.array_equal(ds.x_val, images[val]) and np.array_equal(ds.x_train, images[kept])
+
+
+def test_golden_test_split_only_parts_of_mnist(allow_test_split_only):
+    """The published fallback parts of MNIST's test split: pinned, and what load_dataset returns."""
+    images = read_idx(MIRROR / "mnist" / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(MIRROR / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    kept, test = stratified_split(labels, data.FALLBACK_TEST_FRACTION)
+    train, val = (kept[i] for i in stratified_split(labels[kept], data.VALIDATION_FRACTION))
+    assert index_hash(test) == "edbcc3bcc41523d52963628ea8f431e65ab145ed946cf12ea188fcf110496aca"
+    assert index_hash(val) == "f5b0925395f02d8aa886be134541a32d14e9868fa3ea4371507d5f5ffee69a5b"
+    ds = load_dataset("mnist", data_dir=MIRROR, profile="full")
+    for part, idx in ((ds.x_train, train), (ds.x_val, val), (ds.x_test, test)):
+        assert np.array_equal(part, images[idx])
 
 
 def test_checksum_table_matches_the_mirror_manifest():
     """Our table's hashes agree with the mirror's SHA256SUMS and with the bytes themselves."""
-    manifest = {}
+    manifest, files = {}, {}
     for line in (MIRROR / "SHA256SUMS").read_text().splitlines():
         digest, path, *rest = line.split()
         if path.endswith(".npz") or rest == ["(decompressed)"]:
             manifest[path] = digest
+        else:
+            files[path] = digest
     checked = 0
     for name, spec in DATASETS.items():
         for f in (spec.train_images, spec.train_labels, spec.test_images, spec.test_labels):
@@ -41,12 +89,22 @@ def test_checksum_table_matches_the_mirror_manifest():
             if key in manifest:
                 assert f.sha256 == manifest[key], key
                 checked += 1
+            if f.file_sha256 and key in files:
+                assert f.file_sha256 == files[key], key
     assert checked == len(manifest) == 10
 
 
-def test_mirror_hashes_are_of_decompressed_bytes():
-    import gzip
+def test_every_train_file_without_a_payload_hash_is_accounted_for():
+    """MNIST's train files carry the published hash of the gz file, KMNIST's the digest of the
+    .npz file; notMNIST's have none (the source line says "structure-checked")."""
+    unchecked = {f"{name}/{f.name}" for name, spec in DATASETS.items()
+                 for f in (spec.train_images, spec.train_labels) if not (f.sha256 or f.file_sha256)}
+    assert unchecked == {"notmnist/train-images-idx3-ubyte.gz", "notmnist/train-labels-idx1-ubyte.gz"}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", f.file_sha256)
+               for f in (DATASETS["mnist"].train_images, DATASETS["mnist"].train_labels))
 
+
+def test_mirror_hashes_are_of_decompressed_bytes():
     path = MIRROR / "mnist" / "t10k-labels-idx1-ubyte.gz"
     digest = hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
     assert digest == DATASETS["mnist"].test_labels.sha256

@@ -50,6 +50,12 @@ def test_varied_damage_uses_all_three_kinds_reproducibly():
     assert np.array_equal(ones, np.ones_like(ones))  # the input is not modified
 
 
+def test_quality_is_the_scores_module_function():
+    from helpers.scores import image_quality
+
+    assert noise.quality is image_quality
+
+
 def test_quality_scores():
     clean = np.random.default_rng(5).random((4, 28, 28))
     same = noise.quality(clean, clean)

@@ -29,3 +29,41 @@ def test_cluster_figures_draw_every_cluster_and_label():
     points = np.random.default_rng(0).random((30, 2))
     fig = plots.embedding_map(points, np.arange(30) % 3, ("a", "b", "c"), "t")
     assert [t.get_text() for t in fig.axes[0].texts] == ["a", "b", "c"]
+
+
+def _texts(fig):
+    for ax in fig.axes:
+        yield ax.title
+        yield ax.xaxis.label
+        yield ax.yaxis.label
+        yield from ax.get_xticklabels() + ax.get_yticklabels() + ax.texts
+        if ax.get_legend():
+            yield from ax.get_legend().get_texts()
+    if fig._suptitle:
+        yield fig._suptitle
+
+
+def test_figures_are_legible_at_the_book_style():
+    from types import SimpleNamespace
+
+    from helpers import plots
+
+    plots.style()
+    rng = np.random.default_rng(0)
+    labels = np.arange(40) % 10
+    ds = SimpleNamespace(name="toy", protocol="official 9/1/1", class_labels=tuple("abcdefghij"),
+                         class_names=tuple("abcdefghij"), x_train=rng.integers(0, 255, (40, 28, 28)),
+                         y_train=labels, y_test=labels)
+    figures = [plots.class_counts(ds), plots.intensity_histograms([ds, ds, ds, ds]),
+               plots.loss_curves({"a": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}}, "t"),
+               plots.code_size_curve([2, 4, 8], {"a": [0.1, 0.05, 0.02]}, "t"),
+               plots.labels_per_cluster(np.ones((3, 10)), ds.class_labels, "t"),
+               plots.class_examples(ds, per_class=3)]
+    for fig in figures:
+        assert fig.dpi >= 100
+        small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig)
+                 if t.get_text() and t.get_fontsize() < plots.MIN_FONT_PT]
+        assert not small, small
+    for fig in figures[:5]:  # charts (not image grids) name both axes
+        assert any(ax.get_xlabel() for ax in fig.axes), fig.axes[0].get_title()
+        assert any(ax.get_ylabel() for ax in fig.axes), fig.axes[0].get_title()

@@ -1,6 +1,7 @@
 """helpers.report: the results page is generated from results/*.json and marks missed targets."""
 
 import json
+import re
 
 from helpers import report
 
@@ -11,11 +12,19 @@ def write(folder, chapter, results, profile="full"):
         {"chapter": chapter, "profile": profile, "updated": "2026-01-01", "results": results}))
 
 
+def rows_by_key(page):
+    """{JSON key: its table row's cells} of a generated page."""
+    rows = [line for line in page.splitlines() if line.startswith("<tr><td>")]
+    return {re.search(r'<code class="key">(.*?)</code>', row).group(1).replace("<wbr>", ""):
+            re.findall(r"<td>(.*?)</td>", row) for row in rows}
+
+
 def test_page_lists_values_targets_and_misses(tmp_path):
     write(tmp_path / "results", "02_dense_autoencoder", {
-        "notmnist.dense_ae.improved.test_mse": {"value": 0.0107, "protocol": "p1"},
+        "notmnist.dense_ae.improved.test_mse": {"value": 0.0107, "protocol": "notMNIST "
+                                                "test-split-only 7,200/800/2,000; p1"},
         "notmnist.dense_ae.test_mse": {"value": 0.0149, "protocol": "p2"},
-        "notmnist.code_size_sweep": {"value": {"2": {"ae": 0.05, "pca": 0.07}}, "protocol": "p3"},
+        "notmnist.code_size_sweep": {"value": {"2": {"ae": 0.05, "pca": 0.07}}, "protocol": "p2"},
     })
     write(tmp_path / "results", "04_denoising_autoencoder", {
         "notmnist.denoise.improved.gaussian0.7": {
@@ -26,13 +35,76 @@ def test_page_lists_values_targets_and_misses(tmp_path):
     page = out.read_text()
     assert page.startswith("# Results at a glance")
     assert "## 02_dense_autoencoder" in page and "## 04_denoising_autoencoder" in page  # no notebooks here
-    assert "3. `notmnist.dense_ae.test_mse`: p2" in page
-    rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")}
-    assert "| notmnist | 0.0107 | <= 0.012 | met |" in rows["`notmnist.dense_ae.improved.test_mse`"]
-    assert "0.0155" in rows["`notmnist.dense_ae.test_mse`"]  # the seed's figure beside ours
-    assert "| 0.05 | <= 0.04 | **MISSED** |" in rows["`notmnist.denoise.improved.gaussian0.7` (denoised_mse)"]
-    assert rows["`notmnist.denoise.improved.gaussian0.7` (denoised_mse)"].endswith("| (1) |")
-    assert "(table in the chapter)" in rows["`notmnist.code_size_sweep`"]
+    rows = rows_by_key(page)
+    improved = rows["notmnist.dense_ae.improved.test_mse"]
+    assert improved[0].startswith("Dense AE, improved – test MSE per pixel<br>")
+    assert improved[1] == "notMNIST<br><small>test-split-only 7,200/800/2,000</small>"
+    assert improved[2:5] == ["0.0107", "≤&nbsp;0.012", "met"]
+    seed = rows["notmnist.dense_ae.test_mse"]
+    assert seed[0].startswith("Dense AE, seed Model 1 – test MSE per pixel")  # an explicit name
+    assert "0.0155" in seed[5]  # the seed's figure beside ours
+    denoise = rows["notmnist.denoise.improved.gaussian0.7"]
+    assert denoise[0].startswith("Denoising conv AE, improved, Gaussian noise 0.7 – denoised MSE")
+    assert denoise[2:5] == ["0.05", "≤&nbsp;0.04", '<strong class="missed">MISSED</strong>']
+    assert rows["notmnist.code_size_sweep"][2] == "(table in the chapter)"
+    # Protocols are numbered per chapter (shared ones once) and listed under the table.
+    link = ' · <a href="#02_dense_autoencoder-p1">P1</a></small>'
+    assert rows["notmnist.code_size_sweep"][0].endswith(link) and seed[0].endswith(link)
+    assert '<li id="02_dense_autoencoder-p1"><strong>P1</strong> p2</li>' in page
+    assert page.count('<details class="protocols"><summary>Protocols') == 2
+
+
+def test_intervals_are_shown_and_a_straddled_target_is_within_noise(tmp_path):
+    write(tmp_path / "results", "06_classifiers_on_codes", {
+        "notmnist.lr_on_codes.acc": {"value": 0.905, "ci_low": 0.891, "ci_high": 0.918,
+                                     "protocol": "p"},
+        "notmnist.cnn_best.acc": {"value": {"value": 0.953, "ci_low": 0.943, "ci_high": 0.962,
+                                            "n": 2000}, "protocol": "p"},
+        "mnist.best": {"value": {"acc": 0.93, "acc_ci_low": 0.92, "acc_ci_high": 0.94, "nmi": 0.9},
+                       "protocol": "p"},
+    })
+    rows = rows_by_key(report.render(tmp_path / "results"))
+    assert rows["notmnist.lr_on_codes.acc"][2:5] == [
+        "0.905<br><small>[0.891, 0.918]</small>", "≥&nbsp;0.9", "<em>within noise</em>"]
+    assert rows["notmnist.cnn_best.acc"][2:5] == [
+        "0.953<br><small>[0.943, 0.962]</small>", "≥&nbsp;0.95", "<em>within noise</em>"]
+    assert rows["mnist.best"][2:5] == [
+        "0.93<br><small>[0.92, 0.94]</small>", "≥&nbsp;0.95",
+        '<strong class="missed">MISSED</strong>']
+
+
+def test_readable_names():
+    assert report.readable_name("notmnist.lr_pixels.acc") == \
+        "Logistic regression on pixels – accuracy"
+    assert report.readable_name("kmnist.itl.swiss_roll", "prior_divergence") == \
+        "ITL-regularised AE, swiss-roll prior – divergence from the prior"
+    assert report.readable_name("mnist.single_layer_ae.adam.test_mse") == \
+        "Single-layer AE, trained with Adam – test MSE per pixel"
+    assert report.readable_name("training_time", "seconds") == \
+        "Training time of all runs – seconds"
+    # Unknown parts fall back to the cleaned-up key.
+    assert report.readable_name("kmnist.new_model.extra_part") == "New model, extra part"
+    assert report.readable_name("kmnist.new_model.acc") == "New model – accuracy"
+
+
+def test_guide_explains_the_statuses_and_protocol_tags(tmp_path):
+    (tmp_path / "results").mkdir()
+    page = report.render(tmp_path / "results")
+    guide = page.split("\n\n")[2]
+    assert guide.startswith("**How to read the tables.**")
+    for words in ("*within noise*", "**MISSED**", "`test-split-only 7,200/800/2,000`",
+                  "train/validation/test", "`official 54,000/6,000/10,000`", "Protocols"):
+        assert words in guide
+
+
+def test_every_published_result_has_a_row_with_its_key():
+    from tests.conftest import ROOT
+
+    rows = rows_by_key(report.render(ROOT / "results"))
+    for path in sorted((ROOT / "results").glob(report.CHAPTER_FILES)):
+        for key in json.loads(path.read_text())["results"]:
+            assert key in rows
+            assert key not in rows[key][0].split("<br>")[0]  # the name is words, not the key
 
 
 def test_quick_profile_results_are_refused(tmp_path, capsys):

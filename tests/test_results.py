@@ -24,7 +24,28 @@ def test_full_profile_writes_repository_results(repo, capsys):
     assert content["profile"] == "full" and content["chapter"] == "99_test"
     assert content["results"]["mnist.model.test_mse"] == {"value": 0.0123, "protocol": "protocol A"}
     assert results.load("99_test", repo)["mnist.model.sweep"]["value"] == {"2": {"ae": 0.05}}
-    assert "recorded mnist.model.test_mse = 0.0123  [protocol A]" in capsys.readouterr().out
+    assert capsys.readouterr().out == ""  # silent: published notebooks show no bookkeeping lines
+
+
+def test_floats_are_stored_to_six_significant_digits(repo):
+    np = pytest.importorskip("numpy")
+    results.record("a.b", {"mse": 0.1 + 0.2, "runs": [2, 1 / 3, np.float32(0.7)], "n": 60_000,
+                           "ok": True, "name": "x"}, "p")
+    results.record("a.c", np.float64(123456.789), "p")
+    text = (repo / "results" / "99_test.json").read_text()
+    assert "0.30000000000000004" not in text
+    stored = results.load("99_test", repo)
+    assert stored["a.b"]["value"] == {"mse": 0.3, "runs": [2, 0.333333, 0.7], "n": 60_000,
+                                      "ok": True, "name": "x"}
+    assert stored["a.c"]["value"] == 123457.0
+
+
+def test_a_confidence_interval_is_stored_beside_the_value(repo):
+    results.record("a.acc", 0.912345678, "p", interval=(0.9012345678, 0.92345678))
+    assert results.load("99_test", repo)["a.acc"] == {
+        "value": 0.912346, "protocol": "p", "ci_low": 0.90123, "ci_high": 0.92346}
+    results.record("a.acc", 0.9, "p")  # recording again without an interval drops the old one
+    assert results.load("99_test", repo)["a.acc"] == {"value": 0.9, "protocol": "p"}
 
 
 def test_quick_profile_never_touches_the_repository(repo, monkeypatch, tmp_path_factory):

@@ -1,21 +1,36 @@
 """helpers.training.fit: profile-aware epochs, compact output, and the trained-weights cache."""
 
+import os
+import random
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from helpers.training import evaluate_mse, fit  # noqa: E402
+from helpers import training  # noqa: E402
+from helpers.training import evaluate_mse, fit, warmup_cosine  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
 
 
-def tiny_model():
+def tiny_model(seed=0, dropout=0.0):
+    keras.utils.set_random_seed(seed)  # the initial weights are part of the cache key
     x = keras.Input(shape=(8,))
-    return keras.Model(x, keras.layers.Dense(8, activation="sigmoid")(keras.layers.Dense(3)(x)))
+    h = keras.layers.Dropout(dropout)(keras.layers.Dense(3)(x))
+    return keras.Model(x, keras.layers.Dense(8, activation="sigmoid")(h))
 
 
 @pytest.fixture
 def data():
     return np.random.default_rng(0).random((64, 8)).astype("float32")
+
+
+def quiet_fit(model, data, **kwargs):
+    return fit(model, data, **{"name": "tiny", "epochs": 2, "batch_size": 16, "verbose": False,
+                               **kwargs})
 
 
 def test_fit_trains_prints_one_line_per_epoch_and_caches(data, capsys, isolated_data_env):
@@ -36,14 +51,123 @@ def test_fit_trains_prints_one_line_per_epoch_and_caches(data, capsys, isolated_
 
 
 def test_cache_key_depends_on_data_and_settings(data):
-    fit(tiny_model(), data, name="tiny", epochs=2, batch_size=16, verbose=False)
-    assert not fit(tiny_model(), data[:32], name="tiny", epochs=2, batch_size=16, verbose=False).reused
-    assert not fit(tiny_model(), data, name="tiny", epochs=2, batch_size=8, verbose=False).reused
-    assert not fit(tiny_model(), data, name="tiny", epochs=2, batch_size=16, learning_rate=0.1,
-                   verbose=False).reused
-    assert fit(tiny_model(), data, name="tiny", epochs=2, batch_size=16, verbose=False).reused
-    assert not fit(tiny_model(), data, name="tiny", epochs=2, batch_size=16, retrain=True,
-                   verbose=False).reused
+    quiet_fit(tiny_model(), data)
+    assert not quiet_fit(tiny_model(), data[:32]).reused
+    assert not quiet_fit(tiny_model(), data, batch_size=8).reused
+    assert not quiet_fit(tiny_model(), data, learning_rate=0.1).reused
+    assert not quiet_fit(tiny_model(), data, metrics=["mae"]).reused
+    assert quiet_fit(tiny_model(), data).reused
+    assert not quiet_fit(tiny_model(), data, retrain=True).reused
+
+
+def test_a_new_process_reuses_the_weights_of_an_identical_run(isolated_data_env):
+    """Loss objects and schedules are keyed by their configuration, not their memory address."""
+    script = """
+import keras
+import numpy as np
+from tests.test_training import tiny_model
+from helpers.training import fit, warmup_cosine
+data = np.random.default_rng(0).random((64, 8)).astype("float32")
+run = fit(tiny_model(), data, name="tiny", epochs=2, batch_size=16, verbose=False,
+          loss=keras.losses.MeanSquaredError(),
+          optimizer=keras.optimizers.Adam(warmup_cosine(1e-2, 2, 64, 16)))
+print("reused" if run.reused else "trained")
+"""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    outcomes = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                               capture_output=True, check=True).stdout.split()[-1] for _ in range(2)]
+    assert outcomes == ["trained", "reused"]
+
+
+def test_changed_initial_weights_miss(data):
+    quiet_fit(tiny_model(seed=0), data)
+    assert not quiet_fit(tiny_model(seed=1), data).reused
+    model = tiny_model(seed=0)
+    model.layers[1].kernel.assign(model.layers[1].kernel + 1e-3)
+    assert not quiet_fit(model, data).reused
+    assert quiet_fit(tiny_model(seed=0), data).reused
+
+
+class ScaledMSE(keras.losses.Loss):
+    """A loss class of the kind ``str()`` shows with a memory address."""
+
+    def __init__(self, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, y_true, y_pred):
+        return self.scale * keras.ops.mean((y_true - y_pred) ** 2, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def test_loss_objects_key_by_configuration(data):
+    quiet_fit(tiny_model(), data, loss=ScaledMSE())
+    assert quiet_fit(tiny_model(), data, loss=ScaledMSE()).reused
+    assert not quiet_fit(tiny_model(), data, loss=ScaledMSE(scale=2.0)).reused
+    assert not quiet_fit(tiny_model(), data, loss=keras.losses.MeanAbsoluteError()).reused
+    assert not quiet_fit(tiny_model(), data, loss="binary_crossentropy").reused
+
+
+def test_backend_and_keras_version_are_in_the_key(data, monkeypatch):
+    quiet_fit(tiny_model(), data)
+    with monkeypatch.context() as patch:
+        patch.setattr(keras.backend, "backend", lambda: "some-other-backend")
+        assert not quiet_fit(tiny_model(), data).reused
+    with monkeypatch.context() as patch:
+        patch.setattr(keras, "__version__", "0.0.1")
+        assert not quiet_fit(tiny_model(), data).reused
+    assert quiet_fit(tiny_model(), data).reused
+
+
+def random_draws(model, data) -> list:
+    """What code after ``fit`` might draw: every global generator and the model's own dropout."""
+    return [np.random.rand(3), [random.random()], keras.ops.convert_to_numpy(keras.random.uniform((3,))),
+            keras.ops.convert_to_numpy(keras.random.uniform((3,), seed=keras.random.SeedGenerator())),
+            keras.ops.convert_to_numpy(model(data[:4], training=True))]
+
+
+def test_random_state_after_fit_is_the_same_warm_or_cold(data):
+    cold = tiny_model(dropout=0.5)
+    assert not quiet_fit(cold, data).reused
+    after_cold = random_draws(cold, data)
+    np.random.rand(5)  # whatever happens in between
+    random.random()
+    warm = tiny_model(dropout=0.5)
+    assert quiet_fit(warm, data).reused
+    for a, b in zip(after_cold, random_draws(warm, data), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("damaged", ["json", "weights.h5"])
+def test_a_corrupt_cache_entry_is_a_miss_that_retrains(data, isolated_data_env, damaged):
+    first = quiet_fit(tiny_model(), data)
+    (path,) = (isolated_data_env / "models").glob(f"tiny-*.{damaged}")
+    path.write_bytes(b"\x00 not what was written")
+    with pytest.warns(UserWarning, match="unreadable cached run tiny-") as caught:
+        again = quiet_fit(tiny_model(), data)
+    assert not again.reused and len(str(caught[0].message).splitlines()) == 1
+    assert again.history == first.history  # trained from the same initial weights
+    assert quiet_fit(tiny_model(), data).reused  # the retrained run replaced the damaged one
+
+
+def test_an_unusable_cache_folder_warns_and_trains_without_caching(data, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("AEBOOK_CACHE", str(tmp_path / "a-file" / "cache"))  # mkdir fails
+    with pytest.warns(UserWarning, match="not cached"):
+        assert quiet_fit(tiny_model(), data).epochs == 2
+
+
+def test_a_failing_write_warns_and_leaves_no_cache_entry(data, monkeypatch, isolated_data_env):
+    def read_only(*args):
+        raise PermissionError("read-only file system")
+
+    with monkeypatch.context() as patch, pytest.warns(UserWarning, match="not cached"):
+        patch.setattr(training, "atomic_write", read_only)
+        quiet_fit(tiny_model(), data)
+    assert not list((isolated_data_env / "models").glob("*.json"))
+    assert not quiet_fit(tiny_model(), data).reused
 
 
 def test_retrain_environment_variable(data, monkeypatch):
@@ -60,7 +184,7 @@ def test_quick_profile_caps_epochs(data, monkeypatch):
 def test_early_stopping_keeps_best_weights(data):
     result = fit(tiny_model(), data, name="tiny", epochs=200, batch_size=64, learning_rate=20.0,
                  optimizer="sgd", validation_data=(data, data), patience=1, verbose=False)
-    assert result.epochs < 200
+    assert result.epochs < 200 and "val_loss" in result.history
 
 
 def test_evaluate_mse():
@@ -71,31 +195,69 @@ def test_evaluate_mse():
     assert evaluate_mse(identity, data, np.zeros_like(data)) == pytest.approx(np.mean(data ** 2))
 
 
-def test_training_time_is_recorded_and_announced(data, tmp_path, monkeypatch, capsys):
-    from helpers import environment, results, training
+def test_training_time_is_recorded_silently_and_announced(data, tmp_path, monkeypatch, capsys):
+    from helpers import environment, results
 
     (tmp_path / "_toc.yml").write_text("root: intro\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(training, "SESSION", [])
-    results.set_chapter("98_timing")
+    environment.setup("98_timing")  # no record yet: announces nothing
+    assert "Executing this chapter" not in capsys.readouterr().out
     fit(tiny_model(), data, name="tiny", epochs=2, verbose=False)
     fit(tiny_model(), data, name="tiny", epochs=2, verbose=False)  # reused: counts its original time
     fit(tiny_model(), data, name="tiny", epochs=1, verbose=False)
+    capsys.readouterr()
     seconds = training.record_training_time()
+    assert capsys.readouterr().out == ""
     assert len(training.SESSION) == 3  # the reused run counts once, with its original time
     assert seconds == pytest.approx(training.SESSION[0].seconds + training.SESSION[2].seconds)
     recorded = results.load("98_timing", tmp_path)["training_time"]["value"]
     assert recorded["runs"] == 2 and recorded["device"].startswith("CPU")
-    capsys.readouterr()
+    # the reused run adds its original training time: the chapter's time from an empty cache
+    assert recorded["chapter_seconds"] > training.SESSION[1].seconds
+    assert recorded["from_empty_cache"] is False
     environment.setup("98_timing")
-    assert "No GPU found. Training this chapter from scratch took" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "from an empty weights cache when this edition was built, this chapter took " \
+           "under a minute on CPU" in out
+    assert "), under a minute of it training." in out
+    results.set_chapter(None)
+
+
+def test_a_run_starts_the_chapter_results_afresh(tmp_path, monkeypatch):
+    from helpers import results
+
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    monkeypatch.chdir(tmp_path)
+    results.set_chapter("97_fresh")
+    results.record("old.key", 1.0, "p")
+    results.record("kept.key", 2.0, "p")
+    results.set_chapter("97_fresh")  # the chapter is executed again
+    results.record("new.key", 3.0, "p")
+    assert set(results.load("97_fresh", tmp_path)) == {"new.key"}
     results.set_chapter(None)
 
 
 def test_warmup_cosine_schedule():
-    from helpers.training import warmup_cosine
-
     schedule = warmup_cosine(2e-3, epochs=10, n_images=1280, batch_size=128)  # 100 steps, warm-up 20
-    lr = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 10, 20, 60, 120)]
+    lr = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 10, 20, 60, 99, 100)]
     assert lr[0] == 0 and lr[1] == pytest.approx(1e-3) and lr[2] == pytest.approx(2e-3)
-    assert 0 < lr[3] < 2e-3 and lr[4] == pytest.approx(0, abs=1e-9)
+    assert 0 < lr[3] < 2e-3
+    assert lr[4] == pytest.approx(2e-3 * np.sin(np.pi / 160) ** 2, rel=1e-3) and lr[4] < 1e-3 * 2e-3
+    assert lr[5] == pytest.approx(0, abs=1e-12)
+
+
+def test_the_last_update_uses_a_learning_rate_of_practically_zero(data):
+    """Optimisers read the schedule at ``iterations`` before counting the step: the first update
+    uses step 0 (rate 0, the weights stay put), so the last of ``total`` updates uses ``total - 1``."""
+    peak, model = 1.0, tiny_model()
+    optimizer = keras.optimizers.SGD(warmup_cosine(peak, 5, len(data), 16))  # 20 steps, warm-up 4
+    model.compile(optimizer=optimizer, loss="mse")
+    before = model.get_weights()
+    model.fit(data[:16], data[:16], epochs=1, batch_size=16, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(data, data, epochs=5, batch_size=16, verbose=0)  # 4 steps an epoch, as planned
+    assert int(optimizer.iterations) == 1 + 20
+    optimizer.iterations.assign(20 - 1)
+    assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) < 0.02 * peak

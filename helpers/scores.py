@@ -1,0 +1,112 @@
+"""Every score in the book, in one place: intervals for accuracies, clustering scores against
+the true labels, image quality and AUROC. Library functions (scipy, scikit-learn,
+scikit-image) do the work wherever one exists."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+# ------------------------------------------------------------------------- intervals
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``successes / n`` (stays inside [0, 1])."""
+    from scipy.stats import norm
+
+    if n <= 0 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n and n > 0, got {successes} of {n}")
+    z = norm.ppf(0.5 + confidence / 2)
+    p, z2 = successes / n, z * z / n
+    centre = (p + z2 / 2) / (1 + z2)
+    half = z / (1 + z2) * np.sqrt(p * (1 - p) / n + z2 / (4 * n))
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def accuracy(y_true, y_pred, confidence: float = 0.95) -> dict:
+    """Fraction of ``y_pred`` equal to ``y_true``, with its Wilson interval."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    correct, n = int(np.sum(y_true == y_pred)), len(y_true)
+    low, high = wilson_interval(correct, n, confidence)
+    return {"value": correct / n, "ci_low": low, "ci_high": high, "n": n}
+
+
+def bootstrap_interval(labels, clusters, metric, n_boot: int = 200, seed: int = 0,
+                       confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(labels, clusters)``, resampling the images
+    (pairs of label and cluster) with replacement; the same ``seed`` gives the same interval."""
+    from scipy.stats import bootstrap
+
+    res = bootstrap((np.asarray(labels), np.asarray(clusters)), metric, paired=True,
+                    vectorized=False, n_resamples=n_boot, confidence_level=confidence,
+                    method="percentile", rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+# ------------------------------------------------------------------------- clustering
+
+def contingency(labels, clusters) -> np.ndarray:
+    """``table[c, l]``: how many images of label ``l`` fell into cluster ``c``.
+
+    Rows and columns follow the sorted distinct cluster ids and labels (a noise cluster -1
+    is the first row), so ids need not be 0..k-1.
+    """
+    from sklearn.metrics.cluster import contingency_matrix
+
+    return contingency_matrix(clusters, labels)
+
+
+def hungarian_accuracy(labels, clusters) -> float:
+    """Accuracy under the best one-to-one matching of clusters to labels (the standard ACC)."""
+    from scipy.optimize import linear_sum_assignment
+
+    table = contingency(labels, clusters)
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    return float(table[rows, cols].sum() / len(labels))
+
+
+def majority_accuracy(labels, clusters) -> float:
+    """Each cluster named after its most frequent label (the TensorFlow seed's accuracy).
+
+    Several clusters may take the same label, so this grows with the number of clusters and
+    reaches 1 with one cluster per image.
+    """
+    return float(contingency(labels, clusters).max(axis=1).sum() / len(labels))
+
+
+def clustering_scores(labels, clusters) -> dict:
+    """ACC, majority accuracy, NMI and ARI of a clustering (5 decimals), and its cluster count."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    return {"acc": round(hungarian_accuracy(labels, clusters), 5),
+            "majority_acc": round(majority_accuracy(labels, clusters), 5),
+            "nmi": round(float(normalized_mutual_info_score(labels, clusters)), 5),
+            "ari": round(float(adjusted_rand_score(labels, clusters)), 5),
+            "k": int(len(np.unique(clusters)))}
+
+
+# ------------------------------------------------------------------------- images, anomalies
+
+def image_quality(clean, other) -> dict[str, float]:
+    """Mean MSE, PSNR (dB) and SSIM of ``other`` against ``clean`` (28 x 28 images in [0, 1]).
+
+    Each score is computed image by image, then averaged: the PSNR is the mean of per-image
+    PSNRs, which is not ``10 log10(1 / mean MSE)``; an exact copy counts as 100 dB.
+    """
+    from skimage.metrics import structural_similarity
+
+    clean = np.asarray(clean, dtype=np.float64).reshape(-1, 28, 28)
+    other = np.asarray(other, dtype=np.float64).reshape(-1, 28, 28)
+    mse = np.mean((clean - other) ** 2, axis=(1, 2))
+    psnr = 10 * np.log10(1 / np.maximum(mse, 1e-10))
+    ssim = [structural_similarity(c, o, data_range=1.0) for c, o in zip(clean, other)]
+    return {"mse": float(mse.mean()), "psnr": float(np.mean(psnr)), "ssim": float(np.mean(ssim))}
+
+
+def auroc(normal_scores, anomaly_scores) -> float:
+    """Area under the ROC curve for telling anomalies from normal data (a higher score means
+    more anomalous): 1 separates them perfectly, 0.5 is chance."""
+    from sklearn.metrics import roc_auc_score
+
+    normal, anomaly = np.ravel(normal_scores), np.ravel(anomaly_scores)
+    truth = np.r_[np.zeros(len(normal)), np.ones(len(anomaly))]
+    return float(roc_auc_score(truth, np.r_[normal, anomaly]))

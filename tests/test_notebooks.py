@@ -1,0 +1,88 @@
+"""What a reader sees in the committed notebooks, and the protocol their code follows.
+
+Chapters are brought under these rules one at a time, each when it is re-executed in the full
+profile under the train / validation / test protocol. ``PENDING`` names the chapters whose
+committed run predates the rules; each check skips them with that reason, and asserts on every
+other chapter. A chapter leaves ``PENDING`` in the commit that re-executes it.
+"""
+
+import json
+import re
+
+import pytest
+
+from .test_book import NOTEBOOKS, code_cells, load
+
+PENDING = {
+    "02_dense_autoencoder",
+    "03_convolutional_autoencoders",
+    "04_denoising_autoencoder",
+    "05_clustering_latent_space",
+    "06_classifiers_on_codes",
+}
+MAX_CODE_LINE = 80
+# The build machine's folders, kernel temp files and the virtual environment.
+MACHINE_PATH = re.compile(r"/work/|/root/|/home/\w|/tmp/|ipykernel_\d+|\.venv/|site-packages")
+TEST_DATA_IN_FIT = re.compile(
+    r"validation_data\s*=\s*\(?[^)\n]*test|\bfit\(\s*[\w.]*test\b|\bfit\([^)\n]*,\s*[\w.]*test\b")
+
+
+def chapters():
+    return [pytest.param(p, marks=pytest.mark.skipif(
+        p.stem in PENDING, reason="committed run predates the reader's-view and protocol rules; "
+                                  "leaves PENDING when re-executed")) for p in NOTEBOOKS]
+
+
+def output_texts(nb):
+    """(cell index, text) of every stream and text/plain output."""
+    for i, cell in enumerate(code_cells(nb)):
+        for out in cell["outputs"]:
+            text = out.get("text") or out.get("data", {}).get("text/plain") or ""
+            yield i, "".join(text)
+
+
+@pytest.mark.parametrize("nb_path", chapters(), ids=lambda p: p.stem)
+def test_no_build_machine_paths_in_outputs(nb_path):
+    found = [(i, m.group()) for i, text in output_texts(load(nb_path))
+             for m in MACHINE_PATH.finditer(text)]
+    assert not found, f"build-machine paths in outputs (code cell, match): {found[:5]}"
+
+
+@pytest.mark.parametrize("nb_path", chapters(), ids=lambda p: p.stem)
+def test_no_warning_blocks_or_bookkeeping_lines(nb_path):
+    nb = load(nb_path)
+    stderr = [i for i, c in enumerate(code_cells(nb)) for o in c["outputs"]
+              if o.get("name") == "stderr" and "".join(o["text"]).strip()]
+    assert not stderr, f"code cells {stderr} print to stderr (warnings) in the published run"
+    lines = [(i, line) for i, text in output_texts(nb) for line in text.splitlines()
+             if re.match(r"\s*(recorded \S+ =|target\b.*\b(met|MISSED)\b)", line)]
+    assert not lines, f"bookkeeping lines in outputs: {lines[:3]}"
+
+
+@pytest.mark.parametrize("nb_path", chapters(), ids=lambda p: p.stem)
+def test_code_fits_the_page(nb_path):
+    wide = [(i, line) for i, c in enumerate(code_cells(load(nb_path)))
+            for line in "".join(c["source"]).splitlines() if len(line) > MAX_CODE_LINE]
+    assert not wide, f"{len(wide)} code lines wider than {MAX_CODE_LINE}: {wide[:3]}"
+
+
+@pytest.mark.parametrize("nb_path", chapters(), ids=lambda p: p.stem)
+def test_no_test_data_passed_to_fit(nb_path):
+    hits = [(i, m.group()) for i, c in enumerate(code_cells(load(nb_path)))
+            for m in TEST_DATA_IN_FIT.finditer("".join(c["source"]))]
+    assert not hits, f"test data given to training (code cell, text): {hits}"
+
+
+def test_the_checks_catch_what_they_look_for():
+    assert MACHINE_PATH.search("MNIST from /work/shared/data/mnist")
+    assert MACHINE_PATH.search("/tmp/ipykernel_16060/1704521697.py:3: UserWarning")
+    assert not MACHINE_PATH.search("MNIST from the offline mirror ($AEBOOK_DATA)")
+    for bad in ("fit(model, x, validation_data=(x_test, x_test))",
+                "fit(ae, x_test, name='a')", "fit(cnn, x_tr, y_test, name='a')"):
+        assert TEST_DATA_IN_FIT.search(bad), bad
+    assert not TEST_DATA_IN_FIT.search("fit(model, x, validation_data=(x_val, x_val))")
+
+
+def test_pending_names_real_chapters():
+    assert PENDING <= {p.stem for p in NOTEBOOKS}
+

@@ -1,0 +1,102 @@
+"""helpers.scores: intervals, clustering scores, image quality and AUROC on cases with known
+answers."""
+
+import numpy as np
+import pytest
+
+from helpers import scores
+
+
+@pytest.mark.parametrize("successes, n, low, high", [
+    (81, 100, 0.7222, 0.8749),   # the textbook example
+    (0, 20, 0.0, 0.1611),        # z^2 / (n + z^2) at the top, exactly 0 at the bottom
+    (20, 20, 0.8389, 1.0),
+    (5, 10, 0.2366, 0.7634),     # symmetric about one half
+])
+def test_wilson_interval_known_values(successes, n, low, high):
+    got = scores.wilson_interval(successes, n)
+    assert got == pytest.approx((low, high), abs=1e-4)
+    assert 0 <= got[0] <= successes / n <= got[1] <= 1
+
+
+def test_wilson_interval_widens_with_confidence_and_rejects_nonsense():
+    lo90, hi90 = scores.wilson_interval(30, 50, confidence=0.90)
+    lo99, hi99 = scores.wilson_interval(30, 50, confidence=0.99)
+    assert lo99 < lo90 < 0.6 < hi90 < hi99
+    for successes, n in ((1, 0), (-1, 5), (6, 5)):
+        with pytest.raises(ValueError):
+            scores.wilson_interval(successes, n)
+
+
+def test_accuracy_with_its_interval():
+    got = scores.accuracy([0, 1, 2, 3] * 25, [0, 1, 2, 0] * 25)
+    assert got["value"] == 0.75 and got["n"] == 100
+    assert (got["ci_low"], got["ci_high"]) == scores.wilson_interval(75, 100)
+
+
+def test_contingency_counts_negative_cluster_ids_in_their_own_row():
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    clusters = np.array([-1, 3, 3, 3, -1, 0])  # -1: a noise label, as DBSCAN or HDBSCAN give
+    table = scores.contingency(labels, clusters)
+    assert table.tolist() == [[1, 1, 0],   # cluster -1
+                              [0, 0, 1],   # cluster 0
+                              [1, 2, 0]]   # cluster 3
+    assert table.sum() == len(labels)
+
+
+def test_hungarian_and_majority_accuracy():
+    labels = np.array([0] * 6 + [1] * 4)
+    clusters = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])  # label 0 split over two clusters
+    assert scores.majority_accuracy(labels, clusters) == 1.0
+    assert scores.hungarian_accuracy(labels, clusters) == pytest.approx(0.7)
+    assert scores.hungarian_accuracy(labels, np.where(clusters == 2, -1, clusters)) == 0.7
+
+
+def test_clustering_scores_are_rounded_to_five_places():
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 10, 3000)
+    clusters = np.where(rng.random(3000) < 0.5, labels, rng.integers(0, 10, 3000))
+    got = scores.clustering_scores(labels, clusters)
+    assert set(got) == {"acc", "majority_acc", "nmi", "ari", "k"} and got["k"] == 10
+    for key in ("acc", "majority_acc", "nmi", "ari"):
+        assert got[key] == round(got[key], 5)
+    assert 0.5 < got["acc"] < 0.6
+
+
+def _noisy_clustering(n, seed=3):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 5, n)
+    return labels, np.where(rng.random(n) < 0.7, (labels + 1) % 5, rng.integers(0, 5, n))
+
+
+def test_bootstrap_interval_contains_the_estimate_narrows_with_n_and_repeats():
+    widths = []
+    for n in (200, 5000):
+        labels, clusters = _noisy_clustering(n)
+        low, high = scores.bootstrap_interval(labels, clusters, scores.hungarian_accuracy)
+        assert low <= scores.hungarian_accuracy(labels, clusters) <= high
+        widths.append(high - low)
+    assert widths[1] < widths[0] / 3  # about sqrt(25) = 5 times narrower
+    labels, clusters = _noisy_clustering(300)
+    once = scores.bootstrap_interval(labels, clusters, scores.hungarian_accuracy, seed=7)
+    assert once == scores.bootstrap_interval(labels, clusters, scores.hungarian_accuracy, seed=7)
+    assert once != scores.bootstrap_interval(labels, clusters, scores.hungarian_accuracy, seed=8)
+
+
+def test_image_quality_closed_forms():
+    clean = np.random.default_rng(5).random((4, 28, 28))
+    same = scores.image_quality(clean, clean)
+    assert same == {"mse": 0.0, "psnr": pytest.approx(100), "ssim": pytest.approx(1.0)}
+    grey = np.full((2, 28, 28), 0.5)
+    shifted = scores.image_quality(grey, grey + np.array([0.1, 0.01])[:, None, None])
+    assert shifted["mse"] == pytest.approx((0.01 + 0.0001) / 2)
+    assert shifted["psnr"] == pytest.approx((20 + 40) / 2)  # the mean of per-image PSNRs ...
+    assert shifted["psnr"] != pytest.approx(10 * np.log10(1 / shifted["mse"]))  # ... not this
+
+
+def test_auroc():
+    assert scores.auroc([0.1, 0.2, 0.3], [0.7, 0.8, 0.9]) == 1.0
+    assert scores.auroc([0.7, 0.8, 0.9], [0.1, 0.2, 0.3]) == 0.0
+    same = np.random.default_rng(4).random(100)
+    assert scores.auroc(same, same) == 0.5
+    assert scores.auroc([0.1, 0.4], [0.35, 0.8]) == 0.75  # 3 of the 4 pairs in order
