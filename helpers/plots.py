@@ -118,6 +118,17 @@ def triptych(noisy, denoised, clean, labels, class_labels, title: str):
                         class_labels, title)
 
 
+def _finish(fig, ax, title: str, xlabel: str, ylabel: str, log: bool):
+    """Name the axes, grid, legend and title of a line chart (log y-axis if ``log``)."""
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def loss_curves(histories: dict, title: str, metric: str = "loss", log: bool = True,
                 ylabel: str = "loss (MSE per pixel)"):
     """Training (solid) and validation (dashed) curves for each named run."""
@@ -128,15 +139,7 @@ def loss_curves(histories: dict, title: str, metric: str = "loss", log: bool = T
         ax.plot(epochs, h[metric], color=f"C{i}", label=f"{name} (train)")
         if f"val_{metric}" in h:
             ax.plot(epochs, h[f"val_{metric}"], color=f"C{i}", ls="--", label=f"{name} (validation)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    if log:
-        ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, "epoch", ylabel, log)
 
 
 def code_size_curve(sizes, curves: dict, title: str, ylabel: str = "test MSE per pixel",
@@ -147,15 +150,7 @@ def code_size_curve(sizes, curves: dict, title: str, ylabel: str = "test MSE per
         ax.plot(sizes, values, marker="o", label=name)
     ax.set_xscale("log", base=2)
     ax.set_xticks(sizes, [str(s) for s in sizes])
-    ax.set_xlabel("code size (numbers per image)")
-    ax.set_ylabel(ylabel)
-    if log:
-        ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, "code size (numbers per image)", ylabel, log)
 
 
 def curves_against_k(ks, curves: dict, title: str, ylabel: str, best: dict | None = None):
@@ -168,12 +163,7 @@ def curves_against_k(ks, curves: dict, title: str, ylabel: str, best: dict | Non
             k = best[name]
             ax.plot(k, values[list(ks).index(k)], "o", ms=11, mfc="none", color=f"C{i}")
     ax.set_xticks(list(ks))
-    ax.set(xlabel="number of clusters k", ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, "number of clusters k", ylabel, log=False)
 
 
 def labels_per_cluster(table, class_labels, title: str, stacked: bool = True):
