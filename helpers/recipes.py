@@ -23,12 +23,15 @@ def _build(builder, **kwargs):
     return builder(**kwargs)
 
 
-def seed_dense_ae(name: str, x_train, x_val, code_size: int = 64, verbose: bool = True):
-    """The notMNIST seed's Model 1 as it was trained: Adam, MSE, Keras's default batch of 32,
-    30 epochs. Returns ``(encoder, decoder, autoencoder, run)``."""
+def seed_dense_ae(name: str, x_train, x_val, code_size: int = 64, verbose: bool = True,
+                  patience: int | None = None):
+    """The notMNIST seed's Model 1 compiled as the seed shows (Adam, MSE). The seed shows no fit
+    call: Keras's default batch of 32 and at most 30 epochs are this book's choice. ``patience``:
+    stop when the validation MSE has not improved for that many epochs and keep the best epoch.
+    Returns ``(encoder, decoder, autoencoder, run)``."""
     encoder, decoder, autoencoder = _build(models.dense_autoencoder, code_size=code_size)
     run = fit(autoencoder, x_train, name=name, epochs=30, batch_size=32, optimizer="adam",
-              validation_data=(x_val, x_val), verbose=verbose)
+              validation_data=(x_val, x_val), patience=patience, verbose=verbose)
     return encoder, decoder, autoencoder, run
 
 

@@ -16,7 +16,6 @@ from .test_book import NOTEBOOKS, code_cells, load
 PENDING = {
     "02_dense_autoencoder",
     "03_convolutional_autoencoders",
-    "04_denoising_autoencoder",
     "05_clustering_latent_space",
     "06_classifiers_on_codes",
 }
