@@ -207,6 +207,35 @@ def cnn_classifier_improved(num_classes=10, width=32):
     return keras.Model(x, probs, name="cnn_classifier_improved")
 
 
+def cnn_classifier_strided(num_classes=10, width=16):
+    """A CPU-friendly variant of :func:`cnn_classifier_improved`.
+
+    One 3x3 conv at full resolution, then strided 3x3 convs halve the size
+    (28 -> 14 -> 7), each followed by a 3x3 conv; batch norm after every conv,
+    global average pooling and dropout before the softmax. Only ``width``
+    channels ever run at 28x28, where most of the arithmetic is. With
+    ``width=16``: 5.5 million multiply-adds per image (the improved CNN at the
+    same width: 7.3 million).
+    """
+    def conv(filters, name, strides=1):
+        return [layers.Conv2D(filters, 3, strides=strides, padding="same",
+                              use_bias=False, name=name),
+                _batch_norm(f"{name}_bn"),
+                layers.Activation("relu", name=f"{name}_relu")]
+
+    x = keras.Input(shape=IMAGE_SHAPE, name="image")
+    probs = _chain(x,
+                   *conv(width, "conv1"),
+                   *conv(2 * width, "down1", strides=2),                # 14x14
+                   *conv(2 * width, "conv2"),
+                   *conv(4 * width, "down2", strides=2),                # 7x7
+                   *conv(4 * width, "conv3"),
+                   layers.GlobalAveragePooling2D(name="gap"),
+                   layers.Dropout(0.3, name="dropout"),
+                   layers.Dense(num_classes, activation="softmax", name="probs"))
+    return keras.Model(x, probs, name="cnn_classifier_strided")
+
+
 def dense_autoencoder_improved(code_size=64):
     """A deeper dense AE: 784-512-256-code-256-512-784 (1,100,112 parameters).
 

@@ -17,7 +17,6 @@ PENDING = {
     "02_dense_autoencoder",
     "03_convolutional_autoencoders",
     "05_clustering_latent_space",
-    "06_classifiers_on_codes",
 }
 MAX_CODE_LINE = 80
 # The build machine's folders, kernel temp files and the virtual environment.
