@@ -11,7 +11,7 @@ import sys
 import keras
 import numpy as np
 
-from helpers import models
+from helpers import anomaly, models, vae
 
 
 def blobs(n, seed=0):
@@ -34,6 +34,7 @@ def main():
         "conv_autoencoder_improved": (models.conv_autoencoder_improved, images, (7, 7, 32)),
         "compact_conv_autoencoder": (models.compact_conv_autoencoder, images, (6,)),
         "deep_dense_autoencoder": (models.deep_dense_autoencoder, flat, (10,)),
+        "detector_autoencoder": (anomaly.detector_autoencoder, images, (16,)),
     }
     failures = []
     for name, (build, x, code_shape) in cases.items():
@@ -60,6 +61,19 @@ def main():
               f"{'ok' if ok else 'FAILED'}", flush=True)
         if not ok:
             failures.append(name)
+    keras.utils.set_random_seed(0)
+    model = vae.VAE(vae.dense_encoder(8, (64,)), vae.dense_decoder(8, (64,)), seed=0)
+    model.compile(keras.optimizers.Adam(2e-3))
+    h = model.fit(flat, flat, epochs=6, batch_size=16, verbose=0).history
+    losses = h["loss"]
+    parts = np.array(h["reconstruction"]) + np.array(h["kl"])
+    samples = model.sample(4, seed=0)
+    ok = (samples.shape == (4, 784) and all(map(math.isfinite, losses))
+          and losses[-1] < losses[0] and np.allclose(losses, parts, rtol=1e-5))
+    print(f"{keras.backend.backend():>10} {'vae':<28} loss {losses[0]:.4f} -> {losses[-1]:.4f} "
+          f"{'ok' if ok else 'FAILED'}", flush=True)
+    if not ok:
+        failures.append("vae")
     return 1 if failures else 0
 
 
