@@ -14,7 +14,6 @@ import pytest
 from .test_book import NOTEBOOKS, code_cells, load
 
 PENDING = {
-    "02_dense_autoencoder",
     "03_convolutional_autoencoders",
     "05_clustering_latent_space",
 }
