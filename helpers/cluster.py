@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,8 @@ from helpers.files import atomic_path, atomic_write
 from helpers.scores import bootstrap_interval, contingency, hungarian_accuracy, majority_accuracy
 from helpers.scores import clustering_scores as scores
 
-__all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "scores", "projector_export",
-           "run", "main"]
+__all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "scores", "umap_embedding",
+           "n2d_clusters", "projector_export", "run", "main"]
 
 BATCH_SIZE = 128
 DEFAULT_STEPS = 2000
@@ -37,9 +38,9 @@ _SEED_DIFFERENCES = f"""differences from the TensorFlow seed:
                   trains N passes over the training images instead
   optimizer       Adam (the seed used Adagrad, which leaves the mean-image plateau far more
                   slowly); the loss is the seed's MSE
-  dense model     784 -> code -> 784 with a ReLU code layer; with the seed's sigmoid code
-                  (--code-activation sigmoid) Adam stays about 2,000 steps on the plateau of
-                  redrawing the mean image
+  dense model     784 -> code -> 784 with a ReLU code layer (the seed's README names no
+                  activation); with a sigmoid code (--code-activation sigmoid) Adam stays
+                  about 2,000 steps on the plateau of redrawing the mean image
   --convolution   the book's compact convolutional autoencoder, not the seed's convAutoEncoder
   scores          Hungarian ACC with a bootstrap interval, NMI and ARI besides the seed's
                   majority accuracy; scikit-learn's k-means (10 starts), fitted on the training
@@ -93,8 +94,8 @@ def _parser():
     model.add_argument("--convolution", action="store_true",
                        help="use the compact convolutional autoencoder instead of one dense layer")
     model.add_argument("--code-activation", choices=("relu", "sigmoid"), default="relu",
-                       help="activation of the dense model's code layer (default: relu; sigmoid "
-                            "is the seed's)")
+                       help="activation of the dense model's code layer (default: relu; the "
+                            "seed's README names none)")
     model.add_argument("--encoding-size", type=_positive(int), default=32,
                        help="numbers in each code (default: 32)")
     model.add_argument("--learning-rate", type=_positive(float), default=1e-3,
@@ -194,6 +195,37 @@ def train(autoencoder, x, steps: int, learning_rate: float, batch_size: int = BA
     autoencoder.fit(batches(), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0,
                     callbacks=[_progress(steps, batch_size)])
     return time.perf_counter() - start
+
+
+def umap_embedding(codes, dims: int, seed: int = 0, neighbours: int = 20,
+                   min_dist: float = 0.0, epochs: int | None = None):
+    """UMAP of ``codes`` to ``dims`` dimensions, on one thread so that ``seed`` fixes the result.
+
+    ``epochs=None`` keeps UMAP's own default (500 epochs up to 10,000 points, 200 above). The
+    notice tqdm prints at import when ipywidgets is missing is silenced; nothing else is.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import umap
+
+    reducer = umap.UMAP(n_components=dims, n_neighbors=neighbours, min_dist=min_dist,
+                        random_state=seed, n_jobs=1, n_epochs=epochs)
+    return reducer.fit_transform(codes)
+
+
+def n2d_clusters(codes, n_clusters: int = 10, seed: int = 0, **umap_args):
+    """N2D's clustering (McConville et al.): UMAP of the codes to ``n_clusters`` dimensions,
+    then a full-covariance Gaussian mixture with 10 starts, of which the one with the highest
+    likelihood is kept (a choice that needs no labels).
+
+    Returns ``(clusters, embedding, mixture)``; ``umap_args`` go to :func:`umap_embedding`.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    embedding = umap_embedding(codes, n_clusters, seed=seed, **umap_args)
+    mixture = GaussianMixture(n_clusters, covariance_type="full", n_init=10,
+                              random_state=seed).fit(embedding)
+    return mixture.predict(embedding), embedding, mixture
 
 
 def projector_export(folder, codes, labels, clusters, images):

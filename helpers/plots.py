@@ -118,13 +118,20 @@ def triptych(noisy, denoised, clean, labels, class_labels, title: str):
                         class_labels, title)
 
 
+MAX_LEGEND_INSIDE = 6  # more entries than this go beside the axes
+
+
 def _finish(fig, ax, title: str, xlabel: str, ylabel: str, log: bool):
     """Name the axes, grid, legend and title of a line chart (log y-axis if ``log``)."""
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if log:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend()
+    if len(ax.get_legend_handles_labels()[1]) > MAX_LEGEND_INSIDE:  # keep it off the curves
+        fig.set_size_inches(fig.get_figwidth() + 3, fig.get_figheight())
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
+    else:
+        ax.legend()
     fig.tight_layout()
     return fig
 
@@ -192,8 +199,10 @@ def labels_per_cluster(table, class_labels, title: str, stacked: bool = True):
     return fig
 
 
-def embedding_map(points, labels, class_labels, title: str):
-    """A 2-D map of codes (e.g. from UMAP), one dot per image coloured by its true label."""
+def embedding_map(points, labels, class_labels, title: str,
+                  axis: str = "UMAP dimension"):
+    """A 2-D map of codes (e.g. from UMAP), one dot per image coloured by its true label; the
+    axes are named ``axis`` 1 and 2 (their units are arbitrary, so they carry no ticks)."""
     points, labels = np.asarray(points), np.asarray(labels)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     colours = plt.get_cmap("tab10")
@@ -204,6 +213,7 @@ def embedding_map(points, labels, class_labels, title: str):
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", alpha=0.7, lw=0))
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set(xlabel=f"{axis} 1", ylabel=f"{axis} 2")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -67,8 +67,9 @@ def hungarian_accuracy(labels, clusters) -> float:
 def majority_accuracy(labels, clusters) -> float:
     """Each cluster named after its most frequent label (the TensorFlow seed's accuracy).
 
-    Several clusters may take the same label, so this grows with the number of clusters and
-    reaches 1 with one cluster per image.
+    Several clusters may take the same label, so splitting a cluster never lowers it and one
+    cluster per image reaches 1. Clusterings that are not nested (k-means at k and at k + 1)
+    can still score lower with more clusters.
     """
     return float(contingency(labels, clusters).max(axis=1).sum() / len(labels))
 

@@ -57,11 +57,14 @@ def test_page_shows_levers_relative_to_seed_and_chapter_totals(tmp_path):
         "device": "CPU only (2 cores)", "backend": "tensorflow", "versions": {"keras": "3"},
         "updated": "today", "levers": {"data": "d", "epochs": 2, "runs": [seed, xla]},
         "chapters": [{"profile": "quick", "seconds": {"01_a": 60.0, "02_b": 90.0}, "total_seconds": 150.0}]}))
-    for stem, seconds in (("02_b", 600.0), ("03_c", 1200.0)):
+    for stem, seconds, chapter in (("02_b", 600.0, 660.0), ("03_c", 1200.0, 1260.0)):
         (tmp_path / f"{stem}.json").write_text(json.dumps({"results": {"training_time": {
-            "value": {"seconds": seconds, "runs": 2, "device": "CPU"}, "protocol": "p"}}}))
+            "value": {"seconds": seconds, "runs": 2, "device": "CPU",
+                      "chapter_seconds": chapter}, "protocol": "p"}}}))
     page = bench.render_page(tmp_path)
-    assert "| 03_c | 20.0 | 2 | CPU |" in page and "| **all chapters** | **30** | | |" in page
+    assert "| 02_b | 11.0 | within | 10.0 | 2 | - |" in page
+    assert "| 03_c | 21.0 | **OVER** | 20.0 | 2 | - |" in page
+    assert "| **all chapters** | **32** (within 75) | | **30** |" in page
     assert "| XLA | d | 4.0 | 250 | 0.50x | 0.04000 |" in page
     assert "| **all chapters** | **150** (2.5 min) |" in page
 
@@ -95,3 +98,13 @@ def test_chapter_timing_runs_each_notebook_with_the_profile_and_an_empty_cache(t
     timing = bench.time_chapters("quick", tmp_path, log=lambda *a: None)
     assert list(timing["seconds"]) == ["01_check"] and timing["total_seconds"] > 0
     assert os.environ["AEBOOK_PROFILE"] == "full"  # the caller's environment is left alone
+
+
+def test_chapter_table_says_when_a_chapter_has_no_time_from_an_empty_cache(tmp_path):
+    (tmp_path / "03_convolutional_autoencoders.json").write_text(json.dumps({"results": {
+        "training_time": {"value": {"seconds": 2513.4, "runs": 7, "device": "CPU"},
+                          "protocol": "p"}}}))
+    page = bench.render_page(tmp_path)
+    row = "| 03_convolutional_autoencoders | not recorded | not recorded | 41.9 | 7 | 41.9 |"
+    assert row in page
+    assert "not complete: 03_convolutional_autoencoders not recorded" in page

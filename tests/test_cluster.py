@@ -39,3 +39,28 @@ def test_random_clusters_score_near_chance():
     labels, clusters = rng.integers(0, 10, 5000), rng.integers(0, 10, 5000)
     s = cluster.scores(labels, clusters)
     assert s["acc"] < 0.15 and s["nmi"] < 0.01 and abs(s["ari"]) < 0.01
+
+
+def test_majority_accuracy_can_drop_when_clusterings_are_not_nested():
+    """Splitting a cluster never lowers it; redrawing every boundary at k + 1 (as k-means
+    does) can."""
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    two = np.array([0, 0, 0, 1, 1, 1])
+    split = np.array([0, 0, 2, 1, 1, 1])  # one cluster of ``two`` cut in two
+    redrawn = np.array([0, 0, 1, 1, 2, 2])  # three clusters, not a refinement of ``two``
+    assert cluster.majority_accuracy(labels, two) == 1.0
+    assert cluster.majority_accuracy(labels, split) == 1.0
+    assert cluster.majority_accuracy(labels, redrawn) == pytest.approx(5 / 6)
+
+
+def test_n2d_clusters_separates_blobs_and_is_fixed_by_its_seed():
+    pytest.importorskip("umap")
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 10, (4, 8))
+    labels = np.repeat(np.arange(4), 60)
+    codes = centres[labels] + rng.normal(0, 0.5, (len(labels), 8))
+    clusters, embedding, mixture = cluster.n2d_clusters(codes, n_clusters=4, seed=1, epochs=30)
+    assert embedding.shape == (240, 4) and mixture.n_components == 4
+    assert cluster.hungarian_accuracy(labels, clusters) == 1.0
+    again, _, _ = cluster.n2d_clusters(codes, n_clusters=4, seed=1, epochs=30)
+    assert np.array_equal(clusters, again)

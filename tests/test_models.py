@@ -25,6 +25,8 @@ AUTOENCODERS = {
                                    (549_696, 550_416, 1_100_112), (0, 0, 0)),
     "conv_autoencoder_improved": (models.conv_autoencoder_improved, IMAGE, (7, 7, 32),
                                   (134_496, 166_849, 301_345), (384, 192, 576)),
+    "conv_autoencoder_bottleneck": (models.conv_autoencoder_bottleneck, IMAGE, (32,),
+                                    (184_704, 218_593, 403_297), (384, 192, 576)),
     "deep_dense_autoencoder": (models.deep_dense_autoencoder, FLAT, (10,),
                                (1_665_010, 1_665_784, 3_330_794), (0, 0, 0)),
 }
@@ -95,6 +97,17 @@ def test_compact_code_size_is_configurable():
     encoder, decoder, autoencoder = models.compact_conv_autoencoder(code_size=2)
     assert encoder.output_shape == (None, 2) and decoder.input_shape == (None, 2)
     assert autoencoder.output_shape == (None, *IMAGE)
+
+
+def test_bottleneck_is_undercomplete_around_the_improved_conv_layers():
+    improved = models.conv_autoencoder_improved()[2].count_params()
+    for size in (2, 32, 100):
+        encoder, decoder, autoencoder = models.conv_autoencoder_bottleneck(code_size=size)
+        assert encoder.output_shape == (None, size) and decoder.input_shape == (None, size)
+        assert encoder.layers[1].name == "conv_ae_improved_encoder"
+        assert decoder.layers[-1].name == "conv_ae_improved_decoder"
+        # two dense layers between the 7x7x32 map (1,568 numbers) and the code, with biases
+        assert autoencoder.count_params() == improved + 2 * 1568 * size + size + 1568
 
 
 def test_cnn_classifier_seed():

@@ -29,6 +29,8 @@ def test_cluster_figures_draw_every_cluster_and_label():
     points = np.random.default_rng(0).random((30, 2))
     fig = plots.embedding_map(points, np.arange(30) % 3, ("a", "b", "c"), "t")
     assert [t.get_text() for t in fig.axes[0].texts] == ["a", "b", "c"]
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("UMAP dimension 1",
+                                                                     "UMAP dimension 2")
 
 
 def _texts(fig):
@@ -67,3 +69,21 @@ def test_figures_are_legible_at_the_book_style():
     for fig in figures[:5]:  # charts (not image grids) name both axes
         assert any(ax.get_xlabel() for ax in fig.axes), fig.axes[0].get_title()
         assert any(ax.get_ylabel() for ax in fig.axes), fig.axes[0].get_title()
+
+
+def test_a_long_legend_goes_beside_the_curves():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import plots
+
+    run = {"loss": [0.3, 0.2], "val_loss": [0.35, 0.25]}
+    few = plots.loss_curves({"a": run, "b": run}, "t")
+    many = plots.loss_curves({name: run for name in "abcde"}, "t")
+    for fig in (few, many):
+        fig.canvas.draw()
+    inside = few.axes[0].get_legend().get_window_extent()
+    assert few.axes[0].get_window_extent().contains(inside.x0 + 1, inside.y0 + 1)
+    legend, axes = many.axes[0].get_legend().get_window_extent(), many.axes[0].get_window_extent()
+    assert legend.x0 >= axes.x1  # ten entries: the legend starts right of the axes
+    assert many.get_figwidth() > few.get_figwidth()

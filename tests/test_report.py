@@ -60,7 +60,7 @@ def test_intervals_are_shown_and_a_straddled_target_is_within_noise(tmp_path):
                                      "protocol": "p"},
         "notmnist.cnn_best.acc": {"value": {"value": 0.953, "ci_low": 0.943, "ci_high": 0.962,
                                             "n": 2000}, "protocol": "p"},
-        "mnist.best": {"value": {"acc": 0.93, "acc_ci_low": 0.92, "acc_ci_high": 0.94, "nmi": 0.9},
+        "mnist.n2d": {"value": {"acc": 0.93, "acc_ci_low": 0.92, "acc_ci_high": 0.94, "nmi": 0.9},
                        "protocol": "p"},
     })
     rows = rows_by_key(report.render(tmp_path / "results"))
@@ -68,7 +68,7 @@ def test_intervals_are_shown_and_a_straddled_target_is_within_noise(tmp_path):
         "0.905<br><small>[0.891, 0.918]</small>", "≥&nbsp;0.9", "<em>within noise</em>"]
     assert rows["notmnist.cnn_best.acc"][2:5] == [
         "0.953<br><small>[0.943, 0.962]</small>", "≥&nbsp;0.95", "<em>within noise</em>"]
-    assert rows["mnist.best"][2:5] == [
+    assert rows["mnist.n2d"][2:5] == [
         "0.93<br><small>[0.92, 0.94]</small>", "≥&nbsp;0.95",
         '<strong class="missed">MISSED</strong>']
 

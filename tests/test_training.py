@@ -261,3 +261,31 @@ def test_the_last_update_uses_a_learning_rate_of_practically_zero(data):
     assert int(optimizer.iterations) == 1 + 20
     optimizer.iterations.assign(20 - 1)
     assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) < 0.02 * peak
+
+
+def test_a_helpers_own_setup_does_not_restart_the_chapters_clock(monkeypatch):
+    """Chapter 5 runs the command line (which calls ``setup()``) before it records its time."""
+    from helpers import environment
+
+    clock = iter([100.0, 130.0, 160.0])
+    monkeypatch.setattr(environment.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(environment, "_started", None)
+    environment.setup()  # a command line on its own: starts the clock (100)
+    environment.setup("98_timing")  # a chapter: restarts it (130)
+    environment.setup()  # the command line inside the chapter: leaves it
+    assert environment.seconds_since_setup() == 30.0  # 160 - 130
+    from helpers import results
+
+    results.set_chapter(None)
+
+
+def test_improved_conv_recipe_trains_the_undercomplete_variant_on_request():
+    from helpers import recipes
+
+    x = np.random.default_rng(0).random((32, 28, 28, 1)).astype("float32")
+    encoder, _, autoencoder, run = recipes.improved_conv_ae(
+        "tiny_bottleneck", x, x[:8], epochs=1, verbose=False, code_size=5)
+    assert encoder.output_shape == (None, 5) and run.epochs == 1
+    assert autoencoder.name == "conv_ae_bottleneck_autoencoder"
+    default = recipes.improved_conv_ae("tiny_map", x, x[:8], epochs=1, verbose=False)
+    assert default[0].output_shape == (None, 7, 7, 32)
