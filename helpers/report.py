@@ -40,22 +40,25 @@ REFERENCES: dict[str, Reference] = {
     "mnist.single_layer_ae.test_mse": Reference(),
     "notmnist.denoise.gaussian0.5": Reference(
         field="denoised_mse", seed="val MSE 0.0174 after 5 epochs (48,000 train images); seed "
-                                   "code on this protocol: 0.116 -> 0.036"),
+                                   "code on an earlier 8,000/2,000 split: 0.116 -> 0.036"),
     "notmnist.denoise.gaussian0.7": Reference(
-        field="denoised_mse", seed="seed code on this protocol: 0.179 -> 0.057"),
+        field="denoised_mse", seed="seed code on an earlier 8,000/2,000 split: 0.179 -> 0.057"),
     "notmnist.denoise.improved.gaussian0.5": Reference(field="denoised_mse", target=("<=", 0.025)),
     "notmnist.denoise.improved.gaussian0.7": Reference(field="denoised_mse", target=("<=", 0.040)),
-    "notmnist.lr_pixels.acc": Reference(seed="seed-style code on this protocol: 0.871"),
+    "notmnist.lr_pixels.acc": Reference(
+        seed="seed-style code on an earlier 8,000/2,000 split: 0.871"),
     "notmnist.lr_on_seed_codes.acc": Reference(
-        seed="seed-style code on this protocol (64-d dense-AE codes): 0.8725"),
+        seed="seed-style code on an earlier 8,000/2,000 split (64-d dense-AE codes): 0.8725"),
     "notmnist.lr_on_codes.acc": Reference(
         seed="Bulatov's benchmark as quoted by the seed: 84%", target=(">=", 0.90),
         literature="Bulatov's post: about 89% (LR on autoencoder codes)"),
     "notmnist.cnn_seed000.acc": Reference(
-        seed="76.25% (62.5% on a larger split); seed code on this protocol: 0.784"),
+        seed="76.25% (62.5% on a larger split); seed code on an earlier 8,000/2,000 split: 0.784"),
     "notmnist.cnn_best.acc": Reference(target=(">=", 0.95)),
-    "kmnist.lr_pixels.acc": Reference(seed="seed-style code on this protocol: 0.6945"),
-    "kmnist.cnn_seed000.acc": Reference(seed="seed-style code on this protocol: 0.887"),
+    "kmnist.lr_pixels.acc": Reference(
+        seed="seed-style code on an earlier 8,000/2,000 split: 0.6945"),
+    "kmnist.cnn_seed000.acc": Reference(
+        seed="seed-style code on an earlier 8,000/2,000 split: 0.887"),
     "kmnist.cnn_best.acc": Reference(
         target=(">=", 0.94),
         literature="official baselines, 60,000 training images: 4-NN 92.10%, PCA + 4-NN 93.98%, "
@@ -169,12 +172,11 @@ is spelled out in the *Protocols* list under its chapter's table). *This book* i
 followed by its 95% interval in brackets where the chapter measured one. *Status* compares it
 with the book's target: **met**, **MISSED** (not reached yet), or *within noise* when the 95%
 interval straddles the target, so this run can neither claim it nor rule it out. *Seed's figure*
-is what the earlier project published, or what its code measured on this book's protocol;
+is what the earlier project published, or what its code measured on an earlier edition's split;
 *literature* is a published figure, often on more training data. Under each dataset is its split:
 `test-split-only 7,200/800/2,000` means train/validation/test images carved from the dataset's
-official test split (with two numbers, as in `test-split-only 8,000/2,000`, there is no
-validation part), and `official 54,000/6,000/10,000` the official training split cut into train
-and validation, with the official test split.
+official test split, and `official 54,000/6,000/10,000` the official training split cut into
+train and validation, with the official test split.
 """
 STYLE = """\
 <style>
