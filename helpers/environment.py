@@ -120,10 +120,12 @@ def _announce_time(path):
           "(~/.cache/aebook/models), so a second run is faster.")
 
 
-def show_source(obj):
-    """Display the source of a helper (a model builder, say) so the reader can study it."""
+def show_source(obj) -> None:
+    """Display the source of a helper (a model builder, say) so the reader can study it.
+
+    It displays rather than returns, so that every call in a cell is shown, not just the last."""
     import inspect
 
-    from IPython.display import Code
+    from IPython.display import Code, display
 
-    return Code(inspect.getsource(obj), language="python")
+    display(Code(inspect.getsource(obj), language="python"))
