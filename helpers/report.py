@@ -133,7 +133,7 @@ METRICS = {"test_mse": "test MSE per pixel", "acc": "accuracy",
            "prior_divergence": "divergence from the prior", "seconds": "seconds",
            "share_in_prior_box": "share of test codes in the prior's 99% box"}
 PARTS = {
-    "adam": "trained with Adam", "best": "best clustering", "block10": "10 px square blanked",
+    "adam": "trained with Adam", "block10": "10 px square blanked",
     "cnn_best": "improved CNN", "cnn_seed000": "seed CNN (Model 3)",
     "code_size_sweep": "code-size sweep, AE against PCA",
     "code32_comparison": "32-number codes: PCA, dense and conv AEs",
