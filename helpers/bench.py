@@ -12,6 +12,7 @@ Performance appendix.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -147,26 +148,37 @@ def compare(seed_run: dict, book_run: dict, target: float) -> dict:
     }
 
 
-def time_chapters(profile: str, root: Path, log=print) -> dict:
+def time_chapters(profile: str, root: Path, keep: Path | None = None, log=print) -> dict:
     """Execute every chapter end to end in ``profile`` with an empty weights cache; seconds each.
 
-    Each notebook runs from a temporary copy, so neither the committed notebooks nor
-    ``results/`` are touched (results go to the copy's folder).
+    Each notebook runs from a copy in a temporary folder (or in ``keep``, which must be empty
+    or absent and is kept: its ``cache``, ``results`` and the executed notebooks), so neither
+    the committed notebooks nor ``results/`` are touched.
     """
     import nbformat
     from nbclient import NotebookClient
 
+    if keep is not None and keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        raise SystemExit(f"--keep {keep}: not an empty folder; name a new or empty one "
+                         "(the chapters must start from an empty weights cache)")
     timings = {}
-    with tempfile.TemporaryDirectory(prefix="aebook-bench-") as tmp:
-        env = {**os.environ, "AEBOOK_PROFILE": profile, "AEBOOK_CACHE": str(Path(tmp) / "cache")}
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="aebook-bench-")))
+        else:
+            work = keep.resolve()
+            work.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "AEBOOK_PROFILE": profile, "AEBOOK_CACHE": str(work / "cache")}
         for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             log(f"  executing {path.name} ({profile} profile)...")
             start = time.perf_counter()
             NotebookClient(nb, timeout=None, kernel_name="python3",
-                           resources={"metadata": {"path": tmp}}).execute(env=env)
+                           resources={"metadata": {"path": str(work)}}).execute(env=env)
             timings[path.stem] = time.perf_counter() - start
             log(f"  {path.stem}: {timings[path.stem]:.0f} s")
+            if keep is not None:
+                nbformat.write(nb, work / path.name)
     return {"profile": profile, "seconds": timings, "total_seconds": sum(timings.values())}
 
 
@@ -301,6 +313,9 @@ def _parser() -> argparse.ArgumentParser:
                         "training images (default: 0, skip)")
     p.add_argument("--chapters", choices=("none", "quick", "full"), default="quick",
                    help="also execute every chapter in this profile and time it (default: quick)")
+    p.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                   help="run the chapters in DIR (new or empty) and keep its weights cache, "
+                        "results and executed notebooks (default: a temporary folder)")
     p.add_argument("--no-training", action="store_true", help="skip the training comparison")
     p.add_argument("--out", type=Path, default=Path("results"),
                    help="folder for bench-<device>.json (default: results)")
@@ -376,7 +391,7 @@ def main(argv=None) -> int:
               f"seed {_fmt(c['seed_seconds_to_target'], unit=' s')}, book {_fmt(c['book_seconds_to_target'], unit=' s')}",
               flush=True)
     if args.chapters != "none":
-        timing = time_chapters(args.chapters, Path.cwd())
+        timing = time_chapters(args.chapters, Path.cwd(), keep=args.keep)
         report["chapters"] = [t for t in report.get("chapters", []) if t["profile"] != args.chapters]
         report["chapters"].append(timing)
         print(f"all chapters, {args.chapters} profile: {timing['total_seconds'] / 60:.1f} min", flush=True)

@@ -51,6 +51,14 @@ def _batch_norm(name):
     return layers.BatchNormalization(momentum=0.9, name=name)
 
 
+def conv_bn_relu(filters, name, strides=1):
+    """A 3x3 'same' convolution (no bias: batch norm shifts), batch norm, ReLU."""
+    return [layers.Conv2D(filters, 3, strides=strides, padding="same",
+                          use_bias=False, name=name),
+            _batch_norm(f"{name}_bn"),
+            layers.Activation("relu", name=f"{name}_relu")]
+
+
 def count_params(model) -> dict:
     """Total, trainable and non-trainable parameter counts of ``model``."""
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
@@ -194,10 +202,7 @@ def cnn_classifier_improved(num_classes=10, width=32):
     about 0.29 million parameters.
     """
     def block(filters, i):
-        return [layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}a"),
-                _batch_norm(f"bn{i}a"), layers.Activation("relu", name=f"relu{i}a"),
-                layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}b"),
-                _batch_norm(f"bn{i}b"), layers.Activation("relu", name=f"relu{i}b")]
+        return [*conv_bn_relu(filters, f"conv{i}a"), *conv_bn_relu(filters, f"conv{i}b")]
 
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     probs = _chain(x,
@@ -220,19 +225,13 @@ def cnn_classifier_strided(num_classes=10, width=16):
     ``width=16``: 5.5 million multiply-adds per image (the improved CNN at the
     same width: 7.3 million).
     """
-    def conv(filters, name, strides=1):
-        return [layers.Conv2D(filters, 3, strides=strides, padding="same",
-                              use_bias=False, name=name),
-                _batch_norm(f"{name}_bn"),
-                layers.Activation("relu", name=f"{name}_relu")]
-
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     probs = _chain(x,
-                   *conv(width, "conv1"),
-                   *conv(2 * width, "down1", strides=2),                # 14x14
-                   *conv(2 * width, "conv2"),
-                   *conv(4 * width, "down2", strides=2),                # 7x7
-                   *conv(4 * width, "conv3"),
+                   *conv_bn_relu(width, "conv1"),
+                   *conv_bn_relu(2 * width, "down1", strides=2),       # 14x14
+                   *conv_bn_relu(2 * width, "conv2"),
+                   *conv_bn_relu(4 * width, "down2", strides=2),       # 7x7
+                   *conv_bn_relu(4 * width, "conv3"),
                    layers.GlobalAveragePooling2D(name="gap"),
                    layers.Dropout(0.3, name="dropout"),
                    layers.Dense(num_classes, activation="softmax", name="probs"))

@@ -108,3 +108,17 @@ def test_chapter_table_says_when_a_chapter_has_no_time_from_an_empty_cache(tmp_p
     row = "| 03_convolutional_autoencoders | not recorded | not recorded | 41.9 | 7 | 41.9 |"
     assert row in page
     assert "not complete: 03_convolutional_autoencoders not recorded" in page
+
+
+def test_chapter_timing_keeps_its_folder_only_when_asked_and_only_an_empty_one(tmp_path):
+    import nbformat
+
+    (tmp_path / "notebooks").mkdir()
+    code = "open('made.txt', 'w').write('x')"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]),
+                   tmp_path / "notebooks" / "01_make.ipynb")
+    keep = tmp_path / "kept"
+    bench.time_chapters("quick", tmp_path, keep=keep, log=lambda *a: None)
+    assert (keep / "made.txt").is_file() and (keep / "01_make.ipynb").is_file()
+    with pytest.raises(SystemExit, match="not an empty folder"):
+        bench.time_chapters("quick", tmp_path, keep=keep, log=lambda *a: None)
