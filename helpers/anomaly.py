@@ -19,7 +19,8 @@ from helpers.scores import auroc
 
 __all__ = ["auroc", "detector_autoencoder", "reconstruct", "reconstruction_error",
            "compressed_bits", "gaussian_code_length", "complexity_corrected", "knn_distance",
-           "pca_error", "Mahalanobis", "STATISTICS", "image_statistics", "typicality", "threshold_at_fpr", "detection_rate"]
+           "pca_error", "Mahalanobis", "STATISTICS", "image_statistics", "ink_extent", "typicality",
+           "threshold_at_fpr", "detection_rate"]
 
 
 # ------------------------------------------------------------------------- the model
@@ -134,17 +135,22 @@ def pca_error(reference, x, n_components: int | float = 0.9) -> np.ndarray:
 
 
 class Mahalanobis:
-    """Distance to a Gaussian fitted to the normal codes: ``sqrt((z - mu)^T S^-1 (z - mu))`` with
-    a Ledoit-Wolf shrunk covariance ``S`` (well conditioned even for few codes)."""
+    """Distance to a Gaussian fitted to the normal rows: every column standardised on them, then
+    ``sqrt((z - mu)^T S^-1 (z - mu))`` with a Ledoit-Wolf shrunk covariance ``S`` (well
+    conditioned even for few rows). Standardising first matters: the shrinkage pulls ``S``
+    toward a multiple of the identity, which treats the columns alike only on one scale."""
 
     def __init__(self, codes):
         from sklearn.covariance import LedoitWolf
+        from sklearn.preprocessing import StandardScaler
 
         codes = _flat(codes).astype(np.float64)
-        self.model = LedoitWolf().fit(codes)
+        self.scaler = StandardScaler().fit(codes)
+        self.model = LedoitWolf().fit(self.scaler.transform(codes))
 
     def __call__(self, codes) -> np.ndarray:
-        return np.sqrt(self.model.mahalanobis(_flat(codes).astype(np.float64)))
+        z = self.scaler.transform(_flat(codes).astype(np.float64))
+        return np.sqrt(self.model.mahalanobis(z))
 
 
 STATISTICS = ("log reconstruction MSE", "log PNG bits", "mean intensity",
@@ -157,6 +163,20 @@ def image_statistics(images, errors, bits) -> np.ndarray:
     flat = _flat(images)
     return np.c_[np.log(np.asarray(errors, dtype=float)), np.log(np.asarray(bits, dtype=float)),
                  flat.mean(axis=1), (flat > 0.5).mean(axis=1), (flat < 0.02).mean(axis=1)]
+
+
+def ink_extent(images, background: float = 0.02) -> np.ndarray:
+    """One row per image: the height and the width, in pixels, of the smallest box that holds
+    every pixel not darker than ``background`` (0 for a blank image): how large the drawing
+    is and how it fills the frame."""
+    ink = _flat(images).reshape(len(images), 28, 28) >= background
+
+    def span(lines):  # lines: (images, 28), whether each row (or column) holds ink
+        first = lines.argmax(axis=1)
+        last = lines.shape[1] - 1 - lines[:, ::-1].argmax(axis=1)
+        return np.where(lines.any(axis=1), last - first + 1, 0)
+
+    return np.c_[span(ink.any(axis=2)), span(ink.any(axis=1))].astype(float)
 
 
 def typicality(normal_statistics, statistics) -> np.ndarray:

@@ -281,8 +281,8 @@ def _recorded_training_times(results_dir: Path) -> list[str]:
             f"{BOOK_BUDGET_S // 60})")
     old = sum(PREVIOUS_EDITION_TRAINING_S.values())
     return ["### Each chapter's own record", "",
-            "Every chapter records, in a cell near its end (in most chapters before the "
-            "exercise solutions), how long it took from its setup cell to that cell, with "
+            "Every chapter records, in its last cell (after the exercise solutions), how "
+            "long it took from its setup cell to that cell, with "
             "every model it reused from the weights cache counted at the time it took to "
             "train: the chapter's time from an empty cache "
             f"(`results/*.json`). Budget: {CHAPTER_BUDGET_S // 60} min a chapter, "

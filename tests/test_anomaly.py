@@ -141,3 +141,19 @@ def test_image_statistics_columns():
     np.testing.assert_allclose(stats[:, 0], 1.0)
     np.testing.assert_allclose(stats[:, 2], 64 / 784, rtol=1e-6)  # an 8x8 white square
     np.testing.assert_allclose(stats[:, 4], 1 - 64 / 784, rtol=1e-6)
+
+
+def test_ink_extent_measures_the_box_around_the_ink():
+    images = np.zeros((3, 28, 28, 1), dtype=np.float32)
+    images[0, 4:24, 10:18] = 1.0  # a 20 x 8 bar
+    images[1, 2, 3] = images[1, 26, 20] = 0.5  # two dots span 25 rows, 18 columns
+    images[2, 5:9, 5:9] = 0.01  # darker than the background threshold: blank
+    np.testing.assert_array_equal(anomaly.ink_extent(images), [[20, 8], [25, 18], [0, 0]])
+
+
+def test_mahalanobis_does_not_depend_on_the_units_of_a_column():
+    rng = np.random.default_rng(5)
+    normal, other = rng.normal(0, 1, (300, 3)), rng.normal(0.5, 1.5, (50, 3))
+    scale = np.array([1.0, 1000.0, 0.001])
+    np.testing.assert_allclose(anomaly.Mahalanobis(normal)(other),
+                               anomaly.Mahalanobis(normal * scale)(other * scale), rtol=1e-6)

@@ -67,6 +67,15 @@ def test_no_test_data_passed_to_fit(nb_path):
     assert not hits, f"test data given to training (code cell, text): {hits}"
 
 
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_chapter_time_is_recorded_last_so_it_counts_the_exercises(nb_path):
+    cells = code_cells(load(nb_path))
+    where = [i for i, c in enumerate(cells) if "record_training_time" in "".join(c["source"])]
+    assert where == [len(cells) - 1], (
+        f"record_training_time is in code cells {where} of {len(cells)}: it belongs in the "
+        "last one, so that the recorded time covers the whole chapter")
+
+
 def test_the_checks_catch_what_they_look_for():
     assert MACHINE_PATH.search("MNIST from /work/shared/data/mnist")
     assert MACHINE_PATH.search("/tmp/ipykernel_16060/1704521697.py:3: UserWarning")
