@@ -193,6 +193,12 @@ def cnn_classifier_seed(num_classes=10):
     return keras.Model(x, probs, name="cnn_classifier_seed")
 
 
+def classifier_head(num_classes):
+    """Global average pooling, dropout (0.3) and a softmax layer: few parameters to overfit."""
+    return [layers.GlobalAveragePooling2D(name="gap"), layers.Dropout(0.3, name="dropout"),
+            layers.Dense(num_classes, activation="softmax", name="probs")]
+
+
 def cnn_classifier_improved(num_classes=10, width=32):
     """A stronger CNN classifier: two conv blocks per resolution, batch norm, dropout.
 
@@ -209,9 +215,7 @@ def cnn_classifier_improved(num_classes=10, width=32):
                    *block(width, 1), layers.MaxPooling2D(2, name="pool1"),       # 14x14
                    *block(2 * width, 2), layers.MaxPooling2D(2, name="pool2"),   # 7x7
                    *block(4 * width, 3),
-                   layers.GlobalAveragePooling2D(name="gap"),
-                   layers.Dropout(0.3, name="dropout"),
-                   layers.Dense(num_classes, activation="softmax", name="probs"))
+                   *classifier_head(num_classes))
     return keras.Model(x, probs, name="cnn_classifier_improved")
 
 
@@ -232,9 +236,7 @@ def cnn_classifier_strided(num_classes=10, width=16):
                    *conv_bn_relu(2 * width, "conv2"),
                    *conv_bn_relu(4 * width, "down2", strides=2),       # 7x7
                    *conv_bn_relu(4 * width, "conv3"),
-                   layers.GlobalAveragePooling2D(name="gap"),
-                   layers.Dropout(0.3, name="dropout"),
-                   layers.Dense(num_classes, activation="softmax", name="probs"))
+                   *classifier_head(num_classes))
     return keras.Model(x, probs, name="cnn_classifier_strided")
 
 
