@@ -122,3 +122,14 @@ def test_chapter_timing_keeps_its_folder_only_when_asked_and_only_an_empty_one(t
     assert (keep / "made.txt").is_file() and (keep / "01_make.ipynb").is_file()
     with pytest.raises(SystemExit, match="not an empty folder"):
         bench.time_chapters("quick", tmp_path, keep=keep, log=lambda *a: None)
+
+
+def test_full_profile_run_is_shown_beside_the_budgets_and_the_previous_edition(tmp_path):
+    (tmp_path / "bench-x.json").write_text(json.dumps({
+        "device": "X", "backend": "jax", "versions": {}, "updated": "now",
+        "chapters": [{"profile": "full", "total_seconds": 4700.0, "seconds": {
+            "02_dense_autoencoder": 1000.0, "03_convolutional_autoencoders": 3700.0}}]}))
+    page = bench.render_page(tmp_path)
+    assert "| 02_dense_autoencoder | 1000 | 16.7 | **OVER** 15 | 10.7 |" in page
+    assert "| 03_convolutional_autoencoders | 3700 | 61.7 | **OVER** 15 | 41.9 |" in page
+    assert "| **all chapters** | **4700** | **78.3** | **OVER** 75 | **149** " in page
