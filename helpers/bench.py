@@ -192,7 +192,7 @@ def _fmt(value, spec=".0f", unit="", none="not reached"):
 def render_page(results_dir: Path) -> str:
     """Markdown tables of every ``bench-*.json``: training speed and chapter timings per device."""
     files = sorted(Path(results_dir).glob("bench-*.json"))
-    lines = _recorded_training_times(Path(results_dir))
+    lines = _recorded_training_times(Path(results_dir)) + _quality_guards(Path(results_dir))
     if not files:
         return "\n".join(lines + ["No benchmark has been recorded yet: run `make bench`."]) + "\n"
     for path in files:
@@ -269,6 +269,45 @@ PREVIOUS_EDITION_TRAINING_S = {
     "04_denoising_autoencoder": 616.4, "05_clustering_latent_space": 2785.5,
     "06_classifiers_on_codes": 2145.8, "07_latent_priors": 222.4,
 }
+
+
+# The quality figures the CPU-budget work must not make worse (issue 19): chapter, record key,
+# field of its value (None: the value itself), "<=" or ">=", the bound.
+QUALITY_GUARDS = [
+    ("02_dense_autoencoder", "notmnist.dense_ae.improved.test_mse", None, "<=", 0.0105),
+    ("04_denoising_autoencoder", "notmnist.denoise.improved.gaussian0.5", "denoised_mse", "<=",
+     0.0152),
+    ("04_denoising_autoencoder", "notmnist.denoise.improved.gaussian0.7", "denoised_mse", "<=",
+     0.0269),
+    ("05_clustering_latent_space", "mnist.n2d", "acc", ">=", 0.948),
+    ("06_classifiers_on_codes", "notmnist.lr_on_codes.acc", None, ">=", 0.90),
+    ("06_classifiers_on_codes", "notmnist.cnn_best.acc", None, ">=", 0.95),
+    ("06_classifiers_on_codes", "kmnist.cnn_best.acc", None, ">=", 0.94),
+]
+
+
+def _quality_guards(results_dir: Path) -> list[str]:
+    """A table of the guarded quality figures as the chapters recorded them, met or missed
+    (empty when no chapter has recorded any)."""
+    rows, missing = [], []
+    for chapter, key, field, op, bound in QUALITY_GUARDS:
+        path = results_dir / f"{chapter}.json"
+        entry = json.loads(path.read_text())["results"].get(key) if path.exists() else None
+        name = key if field is None else f"{key}.{field}"
+        if entry is None:
+            missing.append(f"| {name} | {op} {bound:g} | not recorded | |")
+            continue
+        value = entry["value"] if field is None else entry["value"][field]
+        met = value <= bound if op == "<=" else value >= bound
+        rows.append(f"| {name} | {op} {bound:g} | {value:.4g} | "
+                    f"{'met' if met else '**missed**'} |")
+    if not rows:
+        return []
+    return ["### Quality guards", "",
+            "The figures the CPU budget must not make worse, as the chapters recorded them "
+            "(test part, scored once):", "",
+            "| record | target | this edition | |", "| --- | --- | --- | --- |",
+            *rows, *missing, ""]
 
 
 def _minutes_cell(seconds, none: str = "not recorded") -> str:

@@ -133,3 +133,14 @@ def test_full_profile_run_is_shown_beside_the_budgets_and_the_previous_edition(t
     assert "| 02_dense_autoencoder | 1000 | 16.7 | **OVER** 15 | 10.7 |" in page
     assert "| 03_convolutional_autoencoders | 3700 | 61.7 | **OVER** 15 | 41.9 |" in page
     assert "| **all chapters** | **4700** | **78.3** | **OVER** 75 | **149** " in page
+
+
+def test_quality_guards_say_met_or_missed_from_the_records(tmp_path):
+    assert bench._quality_guards(tmp_path) == []  # nothing recorded: no table
+    (tmp_path / "06_classifiers_on_codes.json").write_text(json.dumps({"results": {
+        "notmnist.cnn_best.acc": {"value": 0.9415, "protocol": "p"},
+        "kmnist.cnn_best.acc": {"value": 0.9725, "protocol": "p"}}}))
+    page = "\n".join(bench._quality_guards(tmp_path))
+    assert "| notmnist.cnn_best.acc | >= 0.95 | 0.9415 | **missed** |" in page
+    assert "| kmnist.cnn_best.acc | >= 0.94 | 0.9725 | met |" in page
+    assert "| mnist.n2d.acc | >= 0.948 | not recorded | |" in page
