@@ -55,8 +55,10 @@ def reconstruct(model, x, batch_size: int = 512) -> np.ndarray:
 # ------------------------------------------------------------------------- scores
 
 def reconstruction_error(x, x_hat) -> np.ndarray:
-    """Per-image mean squared error between images ``x`` and reconstructions ``x_hat``."""
-    x, x_hat = np.asarray(x, dtype=np.float64), np.asarray(x_hat, dtype=np.float64)
+    """Per-image mean squared error between images ``x`` and their
+    reconstructions ``x_hat``."""
+    x = np.asarray(x, dtype=np.float64)
+    x_hat = np.asarray(x_hat, dtype=np.float64)
     if x.shape != x_hat.shape:
         raise ValueError(f"shapes differ: {x.shape} vs {x_hat.shape}")
     return ((x - x_hat) ** 2).reshape(len(x), -1).mean(axis=1)
@@ -89,17 +91,21 @@ def compressed_bits(images, codec: str = "png") -> np.ndarray:
     raise ValueError(f"unknown codec {codec!r}: use 'png' or 'zlib'")
 
 
-def gaussian_code_length(x, x_hat, sigma: float, levels: int = 256) -> np.ndarray:
-    """Bits to encode each 8-bit image ``x`` given its reconstruction ``x_hat``, under a Gaussian
-    of standard deviation ``sigma`` around every reconstructed pixel: per pixel
-    ``-log2(density * bin width) = (x - x_hat)^2 / (2 sigma^2 ln 2) + log2(sqrt(2 pi) sigma)
-    - log2(bin width)`` with bin width ``1 / (levels - 1)``; summed over the pixels."""
+def gaussian_code_length(x, x_hat, sigma: float,
+                         levels: int = 256) -> np.ndarray:
+    """Bits to encode each 8-bit image ``x`` given its reconstruction ``x_hat``,
+    under a Gaussian of standard deviation ``sigma`` around every reconstructed
+    pixel. Per pixel, ``-log2(density * bin width)`` is
+    ``(x - x_hat)^2 / (2 sigma^2 ln 2) + log2(sqrt(2 pi) sigma / bin width)``
+    with bin width ``1 / (levels - 1)``; summed over the pixels."""
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
-    x, x_hat = np.asarray(x, dtype=np.float64), np.asarray(x_hat, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    x_hat = np.asarray(x_hat, dtype=np.float64)
     sq = ((x - x_hat) ** 2).reshape(len(x), -1)
-    per_pixel_const = math.log2(math.sqrt(2 * math.pi) * sigma * (levels - 1))
-    return sq.sum(axis=1) / (2 * sigma ** 2 * math.log(2)) + sq.shape[1] * per_pixel_const
+    per_pixel = math.log2(math.sqrt(2 * math.pi) * sigma * (levels - 1))
+    squared_bits = sq.sum(axis=1) / (2 * sigma ** 2 * math.log(2))
+    return squared_bits + sq.shape[1] * per_pixel
 
 
 def complexity_corrected(model_bits, reference_bits) -> np.ndarray:
@@ -135,10 +141,11 @@ def pca_error(reference, x, n_components: int | float = 0.9) -> np.ndarray:
 
 
 class Mahalanobis:
-    """Distance to a Gaussian fitted to the normal rows: every column standardised on them, then
-    ``sqrt((z - mu)^T S^-1 (z - mu))`` with a Ledoit-Wolf shrunk covariance ``S`` (well
-    conditioned even for few rows). Standardising first matters: the shrinkage pulls ``S``
-    toward a multiple of the identity, which treats the columns alike only on one scale."""
+    """Distance to a Gaussian fitted to the normal rows: every column
+    standardised on them, then ``sqrt((z - mu)^T S^-1 (z - mu))`` with a
+    Ledoit-Wolf shrunk covariance ``S`` (well conditioned even for few rows).
+    Standardising first matters: the shrinkage pulls ``S`` toward a multiple
+    of the identity, which treats the columns alike only on one scale."""
 
     def __init__(self, codes):
         from sklearn.covariance import LedoitWolf
@@ -158,20 +165,24 @@ STATISTICS = ("log reconstruction MSE", "log PNG bits", "mean intensity",
 
 
 def image_statistics(images, errors, bits) -> np.ndarray:
-    """One row per image: the :data:`STATISTICS` (log of its reconstruction ``errors``, log of
-    its compressed length ``bits``, its mean intensity, its share of ink and of background)."""
+    """One row per image: the :data:`STATISTICS` (log of its reconstruction
+    ``errors``, log of its compressed length ``bits``, its mean intensity, its
+    share of ink and of background)."""
     flat = _flat(images)
-    return np.c_[np.log(np.asarray(errors, dtype=float)), np.log(np.asarray(bits, dtype=float)),
-                 flat.mean(axis=1), (flat > 0.5).mean(axis=1), (flat < 0.02).mean(axis=1)]
+    return np.c_[np.log(np.asarray(errors, dtype=float)),
+                 np.log(np.asarray(bits, dtype=float)),
+                 flat.mean(axis=1),
+                 (flat > 0.5).mean(axis=1),
+                 (flat < 0.02).mean(axis=1)]
 
 
 def ink_extent(images, background: float = 0.02) -> np.ndarray:
-    """One row per image: the height and the width, in pixels, of the smallest box that holds
-    every pixel not darker than ``background`` (0 for a blank image): how large the drawing
-    is and how it fills the frame."""
+    """One row per image: the height and the width, in pixels, of the smallest
+    box that holds every pixel not darker than ``background`` (0 for a blank
+    image): how large the drawing is and how it fills the frame."""
     ink = _flat(images).reshape(len(images), 28, 28) >= background
 
-    def span(lines):  # lines: (images, 28), whether each row (or column) holds ink
+    def span(lines):  # (images, 28): whether each row (or column) holds ink
         first = lines.argmax(axis=1)
         last = lines.shape[1] - 1 - lines[:, ::-1].argmax(axis=1)
         return np.where(lines.any(axis=1), last - first + 1, 0)
@@ -180,9 +191,10 @@ def ink_extent(images, background: float = 0.02) -> np.ndarray:
 
 
 def typicality(normal_statistics, statistics) -> np.ndarray:
-    """How atypical each row of ``statistics`` is among ``normal_statistics``: the Mahalanobis
-    distance to a Gaussian fitted to them. Two-sided: an image too simple (error or length too
-    small) is as atypical as one too complex."""
+    """How atypical each row of ``statistics`` is among ``normal_statistics``:
+    the Mahalanobis distance to a Gaussian fitted to them. Two-sided: an image
+    too simple (error or length too small) is as atypical as one too
+    complex."""
     return Mahalanobis(normal_statistics)(statistics)
 
 
