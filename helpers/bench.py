@@ -249,7 +249,7 @@ def _chapter_timings(timing: dict) -> list[str]:
                         f"| **all chapters** | **{total:.0f}** ({total / 60:.1f} min) |", ""]
     old = sum(PREVIOUS_EDITION_TRAINING_S.values())
     return lines + [
-        "| chapter | seconds | minutes | budget | previous edition, training minutes |",
+        "| chapter | seconds | minutes | budget | previous edition, training min |",
         "| --- | --- | --- | --- | --- |",
         *(f"| {stem} | {s:.0f} | {s / 60:.1f} | {_within(s, CHAPTER_BUDGET_S)} "
           f"{CHAPTER_BUDGET_S // 60} | "
@@ -337,10 +337,8 @@ def _recorded_training_times(results_dir: Path) -> list[str]:
                     f"{_minutes_cell(previous, none='-')} |")
     if not rows:
         return []
-    # A model shared by two chapters counts in both, so this sum is not the book's time: the
-    # benchmark's full-profile run below is.
     book = ("not complete: " + ", ".join(missing) + " not recorded" if missing else
-            f"{total / 60:.0f} (each chapter alone; the book's run is timed below)")
+            f"{total / 60:.0f} (alone)")
     old = sum(PREVIOUS_EDITION_TRAINING_S.values())
     return ["### Each chapter's own record", "",
             "Every chapter records, in its last cell (after the exercise solutions), how "
@@ -348,9 +346,11 @@ def _recorded_training_times(results_dir: Path) -> list[str]:
             "every model it reused from the weights cache counted at the time it took to "
             "train: the chapter's time from an empty cache "
             f"(`results/*.json`). Budget: {CHAPTER_BUDGET_S // 60} min a chapter, "
-            f"{BOOK_BUDGET_S // 60} min for the book, on the 2-core CPU.", "",
-            "| chapter | minutes from an empty cache | budget | of it training, minutes | "
-            "training runs | previous edition, training minutes |",
+            f"{BOOK_BUDGET_S // 60} min for the book, on the 2-core CPU. A model that two "
+            "chapters share counts in both, so the sum of these times is not the book's: the "
+            "full-profile run of the whole book below is.", "",
+            "| chapter | from an empty cache, min | budget | training, min | runs | "
+            "previous edition, training min |",
             "| --- | --- | --- | --- | --- | --- |", *rows,
             f"| **all chapters** | {book} | | **{training / 60:.0f}** | | **{old / 60:.0f}** |",
             ""]
