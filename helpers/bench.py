@@ -280,6 +280,7 @@ QUALITY_GUARDS = [
     ("04_denoising_autoencoder", "notmnist.denoise.improved.gaussian0.7", "denoised_mse", "<=",
      0.0269),
     ("05_clustering_latent_space", "mnist.n2d", "acc", ">=", 0.948),
+    ("05_clustering_latent_space", "mnist.n2d_shifted_copies", "acc", ">=", 0.948),
     ("06_classifiers_on_codes", "notmnist.lr_on_codes.acc", None, ">=", 0.90),
     ("06_classifiers_on_codes", "notmnist.cnn_best.acc", None, ">=", 0.95),
     ("06_classifiers_on_codes", "kmnist.cnn_best.acc", None, ">=", 0.94),
