@@ -118,6 +118,10 @@ REFERENCES: dict[str, Reference] = {
        for b, DB in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"),
                      ("kmnist", "KMNIST"), ("notmnist", "notMNIST"))
        if a != b for m in ("auroc", "auroc_raw")},
+    **{f"ood.{a}.decision": Reference(
+        name=f"OOD decisions, model of {DA}: share of test images flagged per threshold rule")
+       for a, DA in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"),
+                     ("kmnist", "KMNIST"), ("notmnist", "notMNIST"))},
     "training_time": Reference(field="seconds"),
 }
 DEFAULT_FIELDS = ("acc", "denoised_mse", "test_mse", "value")
