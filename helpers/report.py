@@ -38,6 +38,9 @@ ONE_CLASS_LITERATURE = {
                      "reprinted in later papers' tables): 93.5%",
 }
 
+DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "kmnist": "KMNIST",
+            "notmnist": "notMNIST"}
+
 REFERENCES: dict[str, Reference] = {
     "notmnist.dense_ae.test_mse": Reference(
         name="dense AE, seed Model 1",
@@ -106,30 +109,24 @@ REFERENCES: dict[str, Reference] = {
     **{f"{d}.one_class.mean_auroc": Reference(
         field="auroc", name="one-class AE, mean AUROC over the 10 classes",
         target=(">=", 0.948) if d == "mnist" else None, literature=ONE_CLASS_LITERATURE.get(d, ""))
-       for d in ("mnist", "fashion_mnist", "kmnist", "notmnist")},
+       for d in DATASETS},
     **{f"{d}.one_class.auroc": Reference(name="one-class AE, AUROC per class")
-       for d in ("mnist", "fashion_mnist", "kmnist", "notmnist")},
+       for d in DATASETS},
     **{f"ood.{a}.{b}.{m}": Reference(
         name=f"OOD AUROC, model of {DA}, foreign {DB}"
              + (" (chapter's score)" if m == "auroc" else " (raw reconstruction error)"),
         target=(">=", 0.95) if m == "auroc" else None)
-       for a, DA in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"),
-                     ("kmnist", "KMNIST"), ("notmnist", "notMNIST"))
-       for b, DB in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"),
-                     ("kmnist", "KMNIST"), ("notmnist", "notMNIST"))
+       for a, DA in DATASETS.items() for b, DB in DATASETS.items()
        if a != b for m in ("auroc", "auroc_raw")},
     **{f"ood.{a}.decision": Reference(
         name=f"OOD decisions, model of {DA}: share of test images flagged per threshold rule")
-       for a, DA in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"),
-                     ("kmnist", "KMNIST"), ("notmnist", "notMNIST"))},
+       for a, DA in DATASETS.items()},
     "training_time": Reference(field="seconds"),
 }
 DEFAULT_FIELDS = ("acc", "denoised_mse", "test_mse", "value")
 CHAPTER_FILES = "[0-9][0-9]_*.json"  # results/bench-*.json belong to the Performance page
 
 # Readable names are built from the key's parts: dataset, model parts, then the metric.
-DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "kmnist": "KMNIST",
-            "notmnist": "notMNIST"}
 METRICS = {"test_mse": "test MSE per pixel", "acc": "accuracy",
            "mean_acc": "mean accuracy over seeds",
            "denoised_mse": "denoised MSE per pixel", "best_k": "silhouette's best k",
