@@ -214,12 +214,12 @@ def umap_embedding(codes, dims: int, seed: int = 0, neighbours: int = 20,
 
 
 def n2d_clusters(codes, n_clusters: int = 10, seed: int = 0, **umap_args):
-    """N2D's clustering (McConville et al.): UMAP of the codes to ``n_clusters`` dimensions,
-    then a full-covariance Gaussian mixture with 10 starts, of which the one with the highest
-    likelihood is kept (a choice that needs no labels).
+    """N2D's clustering (McConville et al.): UMAP of the codes to ``n_clusters``
+    dimensions, then a full-covariance Gaussian mixture with 10 starts, of which
+    the one with the highest likelihood is kept (a choice that needs no labels).
 
-    Returns ``(clusters, embedding, mixture)``; ``umap_args`` go to :func:`umap_embedding`.
-    """
+    Returns ``(clusters, embedding, mixture)``; ``umap_args`` go to
+    :func:`umap_embedding`."""
     from sklearn.mixture import GaussianMixture
 
     embedding = umap_embedding(codes, n_clusters, seed=seed, **umap_args)

@@ -86,23 +86,28 @@ def gaussian_objectives(a, dim: int = 3, sigma: float = 1.0):
 
 
 class ITLRegularizer(keras.layers.Layer):
-    """Identity on the codes; while training, adds ``weight * (k H2(codes; prior) - H2(codes))``.
+    """Identity on the codes; while training, adds ``weight * (k H2(codes;
+    prior) - H2(codes))``.
 
-    ``objective="cauchy_schwarz"`` (k = 2) is ``D_CS(codes, prior)`` up to the constant
-    ``H2(prior)``, minimised when the codes match the prior. ``"as_published"`` (k = 1) is the
-    seed project's stated objective (maximise code entropy, minimise cross-entropy to the prior);
-    it is not a divergence and keeps rewarding codes spread wider than the prior (see
-    :func:`gaussian_objectives`). ``prior_samples`` is a bank of prior samples; each step compares
-    the batch's codes with ``n_prior`` of them drawn at random.
-    """
+    ``objective="cauchy_schwarz"`` (k = 2) is ``D_CS(codes, prior)`` up to the
+    constant ``H2(prior)``, minimised when the codes match the prior.
+    ``"as_published"`` (k = 1) is the seed project's stated objective (maximise
+    code entropy, minimise cross-entropy to the prior); it is not a divergence
+    and keeps rewarding codes spread wider than the prior (see
+    :func:`gaussian_objectives`). ``prior_samples`` is a bank of prior samples;
+    each step compares the batch's codes with ``n_prior`` of them drawn at
+    random."""
 
     def __init__(self, prior_samples, weight: float = 0.1, sigma: float = 1.0,
-                 n_prior: int = 256, seed: int = 0, objective: str = "cauchy_schwarz", **kwargs):
+                 n_prior: int = 256, seed: int = 0,
+                 objective: str = "cauchy_schwarz", **kwargs):
         super().__init__(**kwargs)
         if objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, not {objective!r}")
+            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, "
+                             f"not {objective!r}")
         self.prior = np.asarray(prior_samples, dtype="float32")
-        self.weight, self.sigma, self.n_prior, self.objective = weight, sigma, n_prior, objective
+        self.weight, self.sigma = weight, sigma
+        self.n_prior, self.objective = n_prior, objective
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -111,8 +116,9 @@ class ITLRegularizer(keras.layers.Layer):
             idx = keras.random.randint((self.n_prior,), 0, len(self.prior),
                                        seed=self.seed_generator)
             prior = ops.take(ops.convert_to_tensor(self.prior), idx, axis=0)
+            cross = quadratic_cross_entropy(codes, prior, self.sigma)
             self.add_loss(self.weight * (
-                OBJECTIVES[self.objective] * quadratic_cross_entropy(codes, prior, self.sigma)
+                OBJECTIVES[self.objective] * cross
                 - renyi_quadratic_entropy(codes, self.sigma)))
         return codes
 
@@ -120,8 +126,9 @@ class ITLRegularizer(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "prior_samples": self.prior.tolist(), "weight": self.weight,
-                "sigma": self.sigma, "n_prior": self.n_prior, "seed": self.seed,
+        return {**super().get_config(), "prior_samples": self.prior.tolist(),
+                "weight": self.weight, "sigma": self.sigma,
+                "n_prior": self.n_prior, "seed": self.seed,
                 "objective": self.objective}
 
 

@@ -52,7 +52,8 @@ def _batch_norm(name):
 
 
 def conv_bn_relu(filters, name, strides=1):
-    """A 3x3 'same' convolution (no bias: batch norm shifts), batch norm, ReLU."""
+    """A 3x3 'same' convolution (no bias: batch norm shifts), batch norm,
+    ReLU."""
     return [layers.Conv2D(filters, 3, strides=strides, padding="same",
                           use_bias=False, name=name),
             _batch_norm(f"{name}_bn"),
@@ -82,24 +83,26 @@ def dense_autoencoder(code_size=64, hidden=(256,)):
     z = keras.Input(shape=(code_size,), name="code")
     h = _chain(z, *[layers.Dense(n, activation="relu", name=f"dec_dense{i}")
                     for i, n in enumerate(reversed(hidden), 1)])
-    out = layers.Dense(FLAT_SIZE, activation="sigmoid", name="reconstruction")(h)
+    out = layers.Dense(FLAT_SIZE, activation="sigmoid",
+                       name="reconstruction")(h)
     decoder = keras.Model(z, out, name="dense_ae_decoder")
-    return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,), "dense_ae")
+    return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,),
+                                       "dense_ae")
 
 
 def single_layer_autoencoder(encoding_size=32):
     """The TensorFlow seed's AE: one Dense layer in, one Dense layer out.
 
-    Both layers use a sigmoid, as in the classic TensorFlow tutorials, so the code
-    lies in ``(0, 1)``. The seed trained it with Adagrad on MSE. With 32 code
-    units: 25,120 + 25,872 = 50,992 parameters.
-    """
+    Both layers use a sigmoid, as in the classic TensorFlow tutorials, so the
+    code lies in ``(0, 1)``. The seed trained it with Adagrad on MSE. With 32
+    code units: 25,120 + 25,872 = 50,992 parameters."""
     x = keras.Input(shape=(FLAT_SIZE,), name="pixels")
     code = layers.Dense(encoding_size, activation="sigmoid", name="code")(x)
     encoder = keras.Model(x, code, name="single_layer_ae_encoder")
 
     z = keras.Input(shape=(encoding_size,), name="code")
-    out = layers.Dense(FLAT_SIZE, activation="sigmoid", name="reconstruction")(z)
+    out = layers.Dense(FLAT_SIZE, activation="sigmoid",
+                       name="reconstruction")(z)
     decoder = keras.Model(z, out, name="single_layer_ae_decoder")
     return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,),
                                        "single_layer_ae")
@@ -114,15 +117,19 @@ def conv_autoencoder():
     """
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     code = _chain(x,
-                  _conv(32, "enc_conv1"), layers.MaxPooling2D(2, name="enc_pool1"),
-                  _conv(64, "enc_conv2"), layers.MaxPooling2D(2, name="enc_pool2"),
+                  _conv(32, "enc_conv1"),
+                  layers.MaxPooling2D(2, name="enc_pool1"),
+                  _conv(64, "enc_conv2"),
+                  layers.MaxPooling2D(2, name="enc_pool2"),
                   _conv(128, "code"))
     encoder = keras.Model(x, code, name="conv_ae_encoder")
 
     z = keras.Input(shape=(7, 7, 128), name="code")
     out = _chain(z,
-                 _conv(128, "dec_conv1"), layers.UpSampling2D(2, name="dec_up1"),
-                 _conv(64, "dec_conv2"), layers.UpSampling2D(2, name="dec_up2"),
+                 _conv(128, "dec_conv1"),
+                 layers.UpSampling2D(2, name="dec_up1"),
+                 _conv(64, "dec_conv2"),
+                 layers.UpSampling2D(2, name="dec_up2"),
                  _conv(1, "reconstruction", activation="sigmoid"))
     decoder = keras.Model(z, out, name="conv_ae_decoder")
     return encoder, decoder, _assemble(encoder, decoder, IMAGE_SHAPE, "conv_ae")
@@ -131,15 +138,14 @@ def conv_autoencoder():
 def compact_conv_autoencoder(code_size=6):
     """The MNIST/Fashion seed's deep conv AE with a tiny dense code.
 
-    The encoder squeezes 28x28 -> 14x14 -> 7x7 with 32-channel convs, narrows the
-    channels 16 -> 4 -> 1 and maps the 49 values to ``code_size`` linear units.
-    The decoder expands the code to a 2x2 map, upsamples x7 then x2 back to 28x28.
-    With 6 code units: 35,089 + 42,433 = 77,522 parameters (224 non-trainable,
-    the batch-norm moving statistics). Its batch norms keep up with short runs
-    (momentum 0.9, see :func:`_batch_norm`): with Keras's default, 0.99, the
-    validation MSE of an MNIST run rose for several epochs while the training
-    MSE fell (chapter 3).
-    """
+    The encoder squeezes 28x28 -> 14x14 -> 7x7 with 32-channel convs, narrows
+    the channels 16 -> 4 -> 1 and maps the 49 values to ``code_size`` linear
+    units. The decoder expands the code to a 2x2 map, upsamples x7 then x2 back
+    to 28x28. With 6 code units: 35,089 + 42,433 = 77,522 parameters (224
+    non-trainable, the batch-norm moving statistics). Its batch norms keep up
+    with short runs (momentum 0.9, see :func:`_batch_norm`): with Keras's
+    default, 0.99, the validation MSE of an MNIST run rose for several epochs
+    while the training MSE fell (chapter 3)."""
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     code = _chain(x,
                   _conv(32, "enc_conv1"), _conv(32, "enc_conv2"),
@@ -151,8 +157,8 @@ def compact_conv_autoencoder(code_size=6):
                   _batch_norm("enc_bn2"),
                   _conv(16, "enc_conv6", size=2), _conv(4, "enc_conv7", size=2),
                   _conv(1, "enc_conv8", size=2),
-                  layers.Flatten(name="enc_flatten"),                 # 49 values
-                  layers.Dense(code_size, name="code"))               # linear
+                  layers.Flatten(name="enc_flatten"),         # 49 values
+                  layers.Dense(code_size, name="code"))       # linear
     encoder = keras.Model(x, code, name="compact_conv_ae_encoder")
 
     z = keras.Input(shape=(code_size,), name="code")
@@ -162,7 +168,8 @@ def compact_conv_autoencoder(code_size=6):
                  _conv(4, "dec_conv1", size=2), _conv(16, "dec_conv2", size=2),
                  _batch_norm("dec_bn1"),
                  layers.UpSampling2D(7, name="dec_up1"),              # 14x14
-                 _conv(32, "dec_conv3"), _conv(32, "dec_conv4"), _conv(32, "dec_conv5"),
+                 _conv(32, "dec_conv3"), _conv(32, "dec_conv4"),
+                 _conv(32, "dec_conv5"),
                  _batch_norm("dec_bn2"),
                  layers.UpSampling2D(2, name="dec_up2"),              # 28x28
                  _conv(32, "dec_conv6"), _conv(32, "dec_conv7"),
@@ -173,11 +180,11 @@ def compact_conv_autoencoder(code_size=6):
 
 
 def cnn_classifier_seed(num_classes=10):
-    """The notMNIST seed's "Model 3": a small CNN classifier (32,874 parameters).
+    """The notMNIST seed's "Model 3": a small CNN classifier (32,874
+    parameters).
 
     Three 3x3 'valid' conv + 2x2 max-pool stages (28 -> 13 -> 5 -> 1), then
-    Dense 64, dropout 0.5 and a softmax over ``num_classes`` letters.
-    """
+    Dense 64, dropout 0.5 and a softmax over ``num_classes`` letters."""
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     probs = _chain(x,
                    layers.Conv2D(32, 3, activation="relu", name="conv1"),
@@ -189,13 +196,16 @@ def cnn_classifier_seed(num_classes=10):
                    layers.Flatten(name="flatten"),
                    layers.Dense(64, activation="relu", name="dense"),
                    layers.Dropout(0.5, name="dropout"),
-                   layers.Dense(num_classes, activation="softmax", name="probs"))
+                   layers.Dense(num_classes, activation="softmax",
+                                name="probs"))
     return keras.Model(x, probs, name="cnn_classifier_seed")
 
 
 def classifier_head(num_classes):
-    """Global average pooling, dropout (0.3) and a softmax layer: few parameters to overfit."""
-    return [layers.GlobalAveragePooling2D(name="gap"), layers.Dropout(0.3, name="dropout"),
+    """Global average pooling, dropout (0.3) and a softmax layer: few parameters
+    to overfit."""
+    return [layers.GlobalAveragePooling2D(name="gap"),
+            layers.Dropout(0.3, name="dropout"),
             layers.Dense(num_classes, activation="softmax", name="probs")]
 
 
@@ -244,9 +254,8 @@ def dense_autoencoder_improved(code_size=64):
     """A deeper dense AE: 784-512-256-code-256-512-784 (1,100,112 parameters).
 
     Changes from :func:`dense_autoencoder`: two hidden layers each side, so each
-    step compresses less, and a *linear* code layer, so no code unit can get stuck
-    at zero as a ReLU unit can ("dead" units waste code capacity).
-    """
+    step compresses less, and a *linear* code layer, so no code unit can get
+    stuck at zero as a ReLU unit can ("dead" units waste code capacity)."""
     x = keras.Input(shape=(FLAT_SIZE,), name="pixels")
     code = _chain(x,
                   layers.Dense(512, activation="relu", name="enc_dense1"),
@@ -258,20 +267,21 @@ def dense_autoencoder_improved(code_size=64):
     out = _chain(z,
                  layers.Dense(256, activation="relu", name="dec_dense1"),
                  layers.Dense(512, activation="relu", name="dec_dense2"),
-                 layers.Dense(FLAT_SIZE, activation="sigmoid", name="reconstruction"))
+                 layers.Dense(FLAT_SIZE, activation="sigmoid",
+                              name="reconstruction"))
     decoder = keras.Model(z, out, name="dense_ae_improved_decoder")
     return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,),
                                        "dense_ae_improved")
 
 
 def conv_autoencoder_improved(code_channels=32):
-    """A stronger conv AE with a 7x7x``code_channels`` code (a quarter of the seed's).
+    """A stronger conv AE with a 7x7x``code_channels`` code (a quarter of the
+    seed's).
 
     Changes from :func:`conv_autoencoder`: strided convs downsample instead of
-    max-pooling (the network learns *what* to keep), ``Conv2DTranspose`` upsamples
-    instead of copying pixels, batch normalization steadies training, and the code
-    is linear (no dead ReLU units). Default: 301,345 parameters.
-    """
+    max-pooling (the network learns *what* to keep), ``Conv2DTranspose``
+    upsamples instead of copying pixels, batch normalization steadies training,
+    and the code is linear (no dead ReLU units). Default: 301,345 parameters."""
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     code = _chain(x,
                   _conv(32, "enc_conv1"),
@@ -286,12 +296,14 @@ def conv_autoencoder_improved(code_channels=32):
     z = keras.Input(shape=(7, 7, code_channels), name="code")
     out = _chain(z,
                  _conv(128, "dec_conv1"),
-                 layers.Conv2DTranspose(64, 3, strides=2, padding="same",
-                                        activation="relu", name="dec_up1"),  # 14x14
+                 layers.Conv2DTranspose(64, 3, strides=2,       # 14x14
+                                        padding="same", activation="relu",
+                                        name="dec_up1"),
                  _batch_norm("dec_bn1"),
                  _conv(64, "dec_conv2"),
-                 layers.Conv2DTranspose(32, 3, strides=2, padding="same",
-                                        activation="relu", name="dec_up2"),  # 28x28
+                 layers.Conv2DTranspose(32, 3, strides=2,       # 28x28
+                                        padding="same", activation="relu",
+                                        name="dec_up2"),
                  _batch_norm("dec_bn2"),
                  _conv(1, "reconstruction", activation="sigmoid"))
     decoder = keras.Model(z, out, name="conv_ae_improved_decoder")
@@ -302,12 +314,11 @@ def conv_autoencoder_improved(code_channels=32):
 def conv_autoencoder_bottleneck(code_size=32, channels=32):
     """The improved conv AE squeezed through a dense, undercomplete code.
 
-    :func:`conv_autoencoder_improved`'s encoder makes its 7x7x``channels`` map; a
-    linear dense layer maps the flattened map to ``code_size`` numbers, fewer
+    :func:`conv_autoencoder_improved`'s encoder makes its 7x7x``channels`` map;
+    a linear dense layer maps the flattened map to ``code_size`` numbers, fewer
     than the 784 pixels, so the model cannot copy its input. The decoder maps
     the code back to a 7x7x``channels`` map and runs the improved decoder. With
-    32 numbers: 184,704 + 218,593 = 403,297 parameters.
-    """
+    32 numbers: 184,704 + 218,593 = 403,297 parameters."""
     conv_encoder, conv_decoder, _ = conv_autoencoder_improved(channels)
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     code = _chain(x, conv_encoder, layers.Flatten(name="enc_flatten"),
@@ -323,20 +334,26 @@ def conv_autoencoder_bottleneck(code_size=32, channels=32):
                                        "conv_ae_bottleneck")
 
 
-def deep_dense_autoencoder(code_size=10, hidden=(500, 500, 2000), output_activation=None):
-    """The clustering literature's dense AE (DEC, IDEC, N2D): 784-500-500-2000-``code_size``
-    and its mirror image, ReLU hidden layers, a linear code and (as there) a linear output;
-    3,330,794 parameters for a 10-number code. Built to make codes for clustering
-    (chapter 5); ``output_activation="sigmoid"`` keeps reconstructions in [0, 1]."""
+def deep_dense_autoencoder(code_size=10, hidden=(500, 500, 2000),
+                           output_activation=None):
+    """The clustering literature's dense AE (DEC, IDEC, N2D):
+    784-500-500-2000-``code_size`` and its mirror image, ReLU hidden layers, a
+    linear code and (as there) a linear output; 3,330,794 parameters for a
+    10-number code. Built to make codes for clustering (chapter 5);
+    ``output_activation="sigmoid"`` keeps reconstructions in [0, 1]."""
     x = keras.Input(shape=(FLAT_SIZE,), name="pixels")
-    code = _chain(x, *[layers.Dense(units, activation="relu", name=f"enc_dense{i}")
+    code = _chain(x, *[layers.Dense(units, activation="relu",
+                                    name=f"enc_dense{i}")
                        for i, units in enumerate(hidden, 1)],
                   layers.Dense(code_size, name="code"))               # linear
     encoder = keras.Model(x, code, name="deep_dense_ae_encoder")
 
     z = keras.Input(shape=(code_size,), name="code")
-    out = _chain(z, *[layers.Dense(units, activation="relu", name=f"dec_dense{i}")
+    out = _chain(z, *[layers.Dense(units, activation="relu",
+                                   name=f"dec_dense{i}")
                       for i, units in enumerate(reversed(hidden), 1)],
-                 layers.Dense(FLAT_SIZE, activation=output_activation, name="reconstruction"))
+                 layers.Dense(FLAT_SIZE, activation=output_activation,
+                              name="reconstruction"))
     decoder = keras.Model(z, out, name="deep_dense_ae_decoder")
-    return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,), "deep_dense_ae")
+    return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,),
+                                       "deep_dense_ae")

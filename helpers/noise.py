@@ -39,8 +39,9 @@ def block_mask(images, size: int, rng: np.random.Generator):
 
 
 def varied_damage(images, rng: np.random.Generator):
-    """Damage each image one of three ways, chosen at random: Gaussian noise with a factor drawn
-    from [0.3, 0.8], salt and pepper (20% of pixels), or a blanked 10 x 10 square."""
+    """Damage each image one of three ways, chosen at random: Gaussian noise
+    with a factor drawn from [0.3, 0.8], salt and pepper (20% of pixels), or a
+    blanked 10 x 10 square."""
     kind = rng.integers(0, 3, len(images))
     factors = rng.uniform(0.3, 0.8, (len(images), 1, 1, 1)).astype(np.float32)
     out = gaussian(images, factors, rng)

@@ -23,58 +23,72 @@ def _build(builder, **kwargs):
     return builder(**kwargs)
 
 
-def seed_dense_ae(name: str, x_train, x_val, code_size: int = 64, verbose: bool = True,
-                  patience: int | None = None):
-    """The notMNIST seed's Model 1 compiled as the seed shows (Adam, MSE). The seed shows no fit
-    call: Keras's default batch of 32 and at most 30 epochs are this book's choice. ``patience``:
-    stop when the validation MSE has not improved for that many epochs and keep the best epoch.
-    Returns ``(encoder, decoder, autoencoder, run)``."""
-    encoder, decoder, autoencoder = _build(models.dense_autoencoder, code_size=code_size)
-    run = fit(autoencoder, x_train, name=name, epochs=30, batch_size=32, optimizer="adam",
-              validation_data=(x_val, x_val), patience=patience, verbose=verbose)
+def seed_dense_ae(name: str, x_train, x_val, code_size: int = 64,
+                  verbose: bool = True, patience: int | None = None):
+    """The notMNIST seed's Model 1 compiled as the seed shows (Adam, MSE). The
+    seed shows no fit call: Keras's default batch of 32 and at most 30 epochs
+    are this book's choice. ``patience``: stop when the validation MSE has not
+    improved for that many epochs and keep the best epoch. Returns ``(encoder,
+    decoder, autoencoder, run)``."""
+    encoder, decoder, autoencoder = _build(models.dense_autoencoder,
+                                           code_size=code_size)
+    run = fit(autoencoder, x_train, name=name, epochs=30, batch_size=32,
+              optimizer="adam", validation_data=(x_val, x_val),
+              patience=patience, verbose=verbose)
     return encoder, decoder, autoencoder, run
 
 
-def improved_dense_ae(name: str, x_train, x_val, shifted_copies: int = 3, epochs: int = 30,
-                      code_size: int = 64, verbose: bool = True):
-    """The deeper dense AE with a linear code, trained on the images plus ``shifted_copies``
-    copies moved by up to 2 pixels, with Adam and a warm-up + cosine schedule peaking at 0.001.
-    Returns ``(encoder, decoder, autoencoder, run)``."""
+def improved_dense_ae(name: str, x_train, x_val, shifted_copies: int = 3,
+                      epochs: int = 30, code_size: int = 64,
+                      verbose: bool = True):
+    """The deeper dense AE with a linear code, trained on the images plus
+    ``shifted_copies`` copies moved by up to 2 pixels, with Adam and a warm-up +
+    cosine schedule peaking at 0.001. Returns ``(encoder, decoder, autoencoder,
+    run)``."""
     import keras
 
     rng = np.random.default_rng(3)
-    x = np.concatenate([x_train] + [random_shifts(x_train, 2, rng) for _ in range(shifted_copies)])
+    x = np.concatenate([x_train] + [random_shifts(x_train, 2, rng)
+                                    for _ in range(shifted_copies)])
     encoder, decoder, autoencoder = _build(models.dense_autoencoder_improved,
                                            code_size=code_size)
     run = fit(autoencoder, x, name=name, epochs=epochs, batch_size=128,
-              optimizer=keras.optimizers.Adam(warmup_cosine(1e-3, epochs, len(x))),
+              optimizer=keras.optimizers.Adam(
+                  warmup_cosine(1e-3, epochs, len(x))),
               validation_data=(x_val, x_val), verbose=verbose)
     return encoder, decoder, autoencoder, run
 
 
-def improved_conv_ae(name: str, x_train, x_val, epochs: int = 8, verbose: bool = True,
-                     code_size: int | None = None):
-    """The improved conv AE (strided convs, batch-norm, linear 7x7x32 code) trained with Adam and
-    a warm-up + cosine schedule peaking at 0.002, batch 128. ``code_size``: train instead the
-    undercomplete variant, :func:`helpers.models.conv_autoencoder_bottleneck`, whose code has
-    that many numbers. Returns ``(encoder, decoder, autoencoder, run)``."""
+def improved_conv_ae(name: str, x_train, x_val, epochs: int = 8,
+                     verbose: bool = True, code_size: int | None = None):
+    """The improved conv AE (strided convs, batch-norm, linear 7x7x32 code)
+    trained with Adam and a warm-up + cosine schedule peaking at 0.002, batch
+    128. ``code_size``: train instead the undercomplete variant,
+    :func:`helpers.models.conv_autoencoder_bottleneck`, whose code has that many
+    numbers. Returns ``(encoder, decoder, autoencoder, run)``."""
     import keras
 
-    builder, sizes = ((models.conv_autoencoder_improved, {}) if code_size is None else
-                      (models.conv_autoencoder_bottleneck, {"code_size": code_size}))
+    if code_size is None:
+        builder, sizes = models.conv_autoencoder_improved, {}
+    else:
+        builder = models.conv_autoencoder_bottleneck
+        sizes = {"code_size": code_size}
     encoder, decoder, autoencoder = _build(builder, **sizes)
     run = fit(autoencoder, x_train, name=name, epochs=epochs, batch_size=128,
-              optimizer=keras.optimizers.Adam(warmup_cosine(2e-3, epochs, len(x_train))),
+              optimizer=keras.optimizers.Adam(
+                  warmup_cosine(2e-3, epochs, len(x_train))),
               validation_data=(x_val, x_val), verbose=verbose)
     return encoder, decoder, autoencoder, run
 
 
-def improved_denoiser(name: str, x_train, x_val, epochs: int = 12, verbose: bool = True,
-                      damage=None, batch_size: int = 128):
-    """The improved conv AE trained as a denoiser: inputs are two copies of ``x_train``, each
-    image damaged by ``damage(images, rng)`` (default :func:`helpers.noise.varied_damage`),
-    targets the clean images; Adam with a warm-up + cosine schedule peaking at 0.002, batch
-    ``batch_size``. Validation: ``x_val`` with Gaussian noise of factor 0.5 (the seed's noise).
+def improved_denoiser(name: str, x_train, x_val, epochs: int = 12,
+                      verbose: bool = True, damage=None,
+                      batch_size: int = 128):
+    """The improved conv AE trained as a denoiser: inputs are two copies of
+    ``x_train``, each image damaged by ``damage(images, rng)`` (default
+    :func:`helpers.noise.varied_damage`), targets the clean images; Adam with a
+    warm-up + cosine schedule peaking at 0.002, batch ``batch_size``.
+    Validation: ``x_val`` with Gaussian noise of factor 0.5 (the seed's noise).
     Returns ``(encoder, decoder, autoencoder, run)``."""
     import keras
 
@@ -84,7 +98,8 @@ def improved_denoiser(name: str, x_train, x_val, epochs: int = 12, verbose: bool
     clean = np.concatenate([x_train, x_train])
     validation = (noise.gaussian(x_val, 0.5, np.random.default_rng(100)), x_val)
     encoder, decoder, autoencoder = _build(models.conv_autoencoder_improved)
-    run = fit(autoencoder, noisy, clean, name=name, epochs=epochs, batch_size=batch_size,
+    run = fit(autoencoder, noisy, clean, name=name, epochs=epochs,
+              batch_size=batch_size,
               optimizer=keras.optimizers.Adam(
                   warmup_cosine(2e-3, epochs, len(noisy), batch_size)),
               validation_data=validation, verbose=verbose)
@@ -100,13 +115,14 @@ COMPACT_AE6_PATIENCE = 3  # epochs without a better validation MSE before stoppi
 
 
 def compact_ae6(dataset: str, x_train, x_val, verbose: bool = True):
-    """The MNIST/Fashion seed's 6-d fully convolutional AE, trained with Adam on MSE, batch 128,
-    for at most ``COMPACT_AE6_EPOCHS[dataset]`` epochs, keeping the epoch with the lowest
-    validation MSE (the seed does not say how it trained). Returns
-    ``(encoder, decoder, autoencoder, run)``."""
-    encoder, decoder, autoencoder = _build(models.compact_conv_autoencoder, code_size=6)
+    """The MNIST/Fashion seed's 6-d fully convolutional AE, trained with Adam on
+    MSE, batch 128, for at most ``COMPACT_AE6_EPOCHS[dataset]`` epochs, keeping
+    the epoch with the lowest validation MSE (the seed does not say how it
+    trained). Returns ``(encoder, decoder, autoencoder, run)``."""
+    encoder, decoder, autoencoder = _build(models.compact_conv_autoencoder,
+                                           code_size=6)
     run = fit(autoencoder, x_train, name=f"{dataset}_compact_ae6",
-              epochs=COMPACT_AE6_EPOCHS[dataset], batch_size=128, optimizer="adam",
-              validation_data=(x_val, x_val), patience=COMPACT_AE6_PATIENCE,
-              verbose=verbose)
+              epochs=COMPACT_AE6_EPOCHS[dataset], batch_size=128,
+              optimizer="adam", validation_data=(x_val, x_val),
+              patience=COMPACT_AE6_PATIENCE, verbose=verbose)
     return encoder, decoder, autoencoder, run

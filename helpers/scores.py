@@ -56,7 +56,8 @@ def contingency(labels, clusters) -> np.ndarray:
 
 
 def hungarian_accuracy(labels, clusters) -> float:
-    """Accuracy under the best one-to-one matching of clusters to labels (the standard ACC)."""
+    """Accuracy under the best one-to-one matching of clusters to labels (the
+    standard ACC)."""
     from scipy.optimize import linear_sum_assignment
 
     table = contingency(labels, clusters)
@@ -65,12 +66,13 @@ def hungarian_accuracy(labels, clusters) -> float:
 
 
 def majority_accuracy(labels, clusters) -> float:
-    """Each cluster named after its most frequent label (the TensorFlow seed's accuracy).
+    """Each cluster named after its most frequent label (the TensorFlow seed's
+    accuracy).
 
-    Several clusters may take the same label, so splitting a cluster never lowers it and one
-    cluster per image reaches 1. Clusterings that are not nested (k-means at k and at k + 1)
-    can still score lower with more clusters.
-    """
+    Several clusters may take the same label, so splitting a cluster never
+    lowers it and one cluster per image reaches 1. Clusterings that are not
+    nested (k-means at k and at k + 1) can still score lower with more
+    clusters."""
     return float(contingency(labels, clusters).max(axis=1).sum() / len(labels))
 
 

@@ -138,16 +138,19 @@ class VAE(keras.Model):
     def call(self, x, training=False):
         pixels, condition = self._split(x)
         if training and self.binarize:
-            noise = keras.random.uniform(ops.shape(pixels), seed=self.seed_generator)
+            noise = keras.random.uniform(ops.shape(pixels),
+                                         seed=self.seed_generator)
             pixels = ops.cast(noise < pixels, pixels.dtype)
-        seen = pixels if condition is None else ops.concatenate([pixels, condition], -1)
+        seen = (pixels if condition is None
+                else ops.concatenate([pixels, condition], -1))
         mean, log_var = self.encoder(seen, training=training)
         eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
         z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterisation trick
         if condition is not None:
             z = ops.concatenate([z, condition], -1)
         logits = self.decoder(z, training=training)
-        return {"logits": logits, "mean": mean, "log_var": log_var, "target": pixels}
+        return {"logits": logits, "mean": mean, "log_var": log_var,
+                "target": pixels}
 
     def log_likelihood(self, target, logits):
         """log p(target | z) per example (nats), for the decoder output ``logits``."""
@@ -155,8 +158,10 @@ class VAE(keras.Model):
             return bernoulli_log_likelihood(target, logits)
         return gaussian_log_likelihood(target, ops.sigmoid(logits), self.decoder_std)
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction = -self.log_likelihood(y_pred["target"], y_pred["logits"])
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        reconstruction = -self.log_likelihood(y_pred["target"],
+                                              y_pred["logits"])
         kl = kl_divergence(y_pred["mean"], y_pred["log_var"])
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
