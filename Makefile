@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The offline data mirror, when one sits beside the checkout (development and CI machines).
 MIRROR := $(abspath ../shared/data)
-# It holds only the test split of MNIST, KMNIST and notMNIST: accept the test-split-only protocol.
+# It holds only the test split of KMNIST and notMNIST: accept the test-split-only protocol.
 ifneq ($(wildcard $(MIRROR)),)
 export AEBOOK_DATA ?= $(MIRROR)
 export AEBOOK_ALLOW_TEST_SPLIT_ONLY ?= 1
@@ -26,13 +26,15 @@ $(STAMP): requirements.txt constraints-book.txt pyproject.toml
 
 ## book: build the static site from the committed, executed notebooks (never trains).
 book: $(STAMP)
-	$(BIN)/python -m helpers.report results book/results.md
-	$(BIN)/python -m helpers.bench --page results book/bench_tables.md
+	$(BIN)/python -m tools.report results book/results.md
+	$(BIN)/python -m tools.bench --page results book/bench_tables.md
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
 
 ## test: build the site, then unit tests, site and browser checks, every notebook in the quick profile.
+## runs/ (what the chapters write: projector files, command-line runs) starts afresh each time.
 test: book browser
+	rm -rf runs
 	AEBOOK_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
 
 ## execute: re-run every notebook in place in the full profile (their outputs are what is published).
@@ -46,7 +48,7 @@ execute: $(STAMP)
 ## bench: time seed-style training against the book's pipeline, then every chapter in the quick
 ## profile, on this machine; writes results/bench-<device>.json (BENCH_ARGS: see --help).
 bench: $(STAMP)
-	$(BIN)/python -m helpers.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 ## browser: Debian's Chromium for the browser checks (never a downloaded browser).
 browser:

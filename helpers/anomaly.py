@@ -205,7 +205,11 @@ def threshold_at_fpr(normal_scores, fpr: float = 0.05) -> float:
     ``1 - fpr`` quantile): flag an image when its score is above it."""
     if not 0 < fpr < 1:
         raise ValueError(f"fpr must be in (0, 1), got {fpr}")
-    return float(np.quantile(np.ravel(normal_scores), 1 - fpr))
+    scores = np.ravel(normal_scores)
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{np.sum(~np.isfinite(scores))} of {scores.size} normal scores are "
+                         "not finite (NaN or inf): fix the score before setting a threshold")
+    return float(np.quantile(scores, 1 - fpr))
 
 
 def detection_rate(scores, threshold: float) -> float:

@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -27,7 +28,9 @@ __all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "scores", "
 BATCH_SIZE = 128
 DEFAULT_STEPS = 2000
 PLATEAU = 0.95  # a training MSE above this share of the mean image's has barely learnt
-RESAMPLES = 200  # for the bootstrap interval of ACC
+RESAMPLES = 2000  # for the bootstrap interval of ACC
+WARMUP, TIMED = 2, 10  # untimed first steps (tracing), then steps timed for the time estimate
+OUTPUTS = ("metrics.json", "codes.npy", "projector")  # what a run writes in LOG_DIR/TAG
 
 _USAGE = """Unsupervised classifier: an autoencoder learns codes, k-means clusters them, and each
 cluster is scored against the true labels (which training never sees). Rebuilds the interface of
@@ -42,11 +45,14 @@ _SEED_DIFFERENCES = f"""differences from the TensorFlow seed:
                   activation); with a sigmoid code (--code-activation sigmoid) Adam stays
                   about 2,000 steps on the plateau of redrawing the mean image
   --convolution   the book's compact convolutional autoencoder, not the seed's convAutoEncoder
-  scores          Hungarian ACC with a bootstrap interval, NMI and ARI besides the seed's
+  scores          Hungarian ACC with a bootstrap interval (clusters matched to labels once,
+                  {RESAMPLES:,} resamples of the images), NMI and ARI besides the seed's
                   majority accuracy; scikit-learn's k-means (10 starts), fitted on the training
                   codes and applied to the test images
   data            --dataset and --images/--labels are new; --tb-embedding writes the Embedding
-                  Projector's files (TSV and sprite) rather than a TensorFlow checkpoint"""
+                  Projector's files (TSV and sprite) rather than a TensorFlow checkpoint
+  spellings       the seed's flag names are accepted too: --data_dir, --log_dir,
+                  --learning_rate, --encoding_size, --num_clusters, --tb_embedding=True"""
 
 
 def _positive(kind):
@@ -59,6 +65,20 @@ def _positive(kind):
             raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
         return value
     return parse
+
+
+def _boolean(text):
+    words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    try:
+        return words[text.lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not true or false") from None
+
+
+def _switch(group, *names, help):
+    """A flag that may also be written ``--flag=true`` or ``--flag=false``, as the seed's are."""
+    group.add_argument(*names, nargs="?", const=True, default=False, type=_boolean,
+                       metavar="BOOL", help=help)
 
 
 def _tag(text):
@@ -77,37 +97,46 @@ def _parser():
     src = p.add_argument_group("data (a dataset name, or your own MNIST-format IDX files)")
     src.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
                      help="which dataset to load with helpers.data (default: mnist)")
-    src.add_argument("--data-dir", help="folder holding the dataset files (<name>/<file> or the "
-                                        "files themselves); default: $AEBOOK_DATA, the cache, or "
-                                        "a download")
-    src.add_argument("--images", help="an IDX image file (n x 28 x 28, gz or raw) to use instead "
-                                      "of --dataset; the same images train and are clustered")
-    src.add_argument("--labels", help="the IDX label file that goes with --images")
+    src.add_argument("--data-dir", "--data_dir", metavar="DIR",
+                     help="folder holding the dataset files (<name>/<file> or the files "
+                          "themselves); default: $AEBOOK_DATA, the cache, or a download")
+    src.add_argument("--images", metavar="FILE",
+                     help="an IDX file of uint8 images (n x 28 x 28, gz or raw) to use instead "
+                          "of --dataset; the same images train and are clustered")
+    src.add_argument("--labels", metavar="FILE",
+                     help="the IDX file of integer labels that goes with --images")
     out = p.add_argument_group("outputs")
-    out.add_argument("--log-dir", default="runs", help="folder for the outputs (default: runs)")
+    out.add_argument("--log-dir", "--log_dir", metavar="DIR", default="runs",
+                     help="folder for the outputs (default: runs)")
     out.add_argument("--tag", type=_tag, default="default",
                      help="name of this run: outputs go to LOG_DIR/TAG (default: default)")
-    out.add_argument("--tb-embedding", action="store_true",
-                     help="also write a TensorBoard Embedding Projector export (vectors, "
-                          "metadata, sprite)")
+    out.add_argument("--overwrite", action="store_true",
+                     help="replace the outputs of an earlier run with the same LOG_DIR/TAG "
+                          "(without it, such a run is refused)")
+    _switch(out, "--tb-embedding", "--tb_embedding",
+            help="also write a TensorBoard Embedding Projector export (vectors, metadata, "
+                 "sprite)")
     model = p.add_argument_group("model and training")
-    model.add_argument("--convolution", action="store_true",
-                       help="use the compact convolutional autoencoder instead of one dense layer")
+    _switch(model, "--convolution",
+            help="use the compact convolutional autoencoder instead of one dense layer")
     model.add_argument("--code-activation", choices=("relu", "sigmoid"), default="relu",
                        help="activation of the dense model's code layer (default: relu; the "
                             "seed's README names none)")
-    model.add_argument("--encoding-size", type=_positive(int), default=32,
+    model.add_argument("--encoding-size", "--encoding_size", type=_positive(int), default=32,
+                       metavar="N",
                        help="numbers in each code (default: 32)")
-    model.add_argument("--learning-rate", type=_positive(float), default=1e-3,
+    model.add_argument("--learning-rate", "--learning_rate", type=_positive(float),
+                       default=1e-3, metavar="RATE",
                        help="Adam's learning rate (default: 0.001)")
     length = model.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=_positive(int),
+    length.add_argument("--steps", type=_positive(int), metavar="N",
                         help=f"training steps of {BATCH_SIZE} images each (default: "
                              f"{DEFAULT_STEPS})")
-    length.add_argument("--epochs", type=_positive(int),
+    length.add_argument("--epochs", type=_positive(int), metavar="N",
                         help="train this many passes over the training images instead of --steps "
                              "(capped by the quick profile, as every chapter's epochs are)")
-    model.add_argument("--num-clusters", type=_positive(int), default=10,
+    model.add_argument("--num-clusters", "--num_clusters", type=_positive(int), default=10,
+                       metavar="K",
                        help="k of k-means (default: 10)")
     return p
 
@@ -127,23 +156,51 @@ def _output_problem(args) -> str | None:
             probe.write(b"probe")
     except OSError as e:
         return f"--log-dir {args.log_dir}: cannot write in {existing} ({e.strerror or e})"
+    if folder.is_dir() and any(folder.iterdir()) and not args.overwrite:
+        return (f"{folder} already holds a run: give --overwrite to replace its outputs, or "
+                "another --tag")
     return None
 
 
-def _load(args):
-    """(train images, test images, test labels, description), images float32 (n, 28, 28, 1)."""
-    from helpers.data import DatasetError, load_dataset, read_idx, to_float
+def _flag_problem(args) -> str | None:
+    """What is wrong with the flags taken together (argparse checks each alone), or None."""
+    if bool(args.images) != bool(args.labels):
+        return "--images and --labels go together: give both files"
+    return None
 
-    if args.images or args.labels:
-        if not (args.images and args.labels):
-            raise DatasetError("--images and --labels go together: give both files")
-        images, labels = read_idx(args.images), read_idx(args.labels)
-        if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise DatasetError(f"{args.images}: holds an array of shape {images.shape}; expected "
-                               "n x 28 x 28 images")
+
+def _read_own(flag: str, path: str):
+    """An IDX file the user gave, with errors that name the flag."""
+    from helpers.data import DatasetError, read_idx
+
+    try:
+        return read_idx(path, own=True)  # errors say to write the file again, not download it
+    except DatasetError as e:
+        raise DatasetError(f"{flag} {e}") from None
+
+
+def _load(args):
+    """(train images, test images, test labels, description), images float32 (n, 28, 28, 1).
+
+    Reads and checks every file with NumPy alone, so that a bad file is refused before
+    TensorFlow loads."""
+    from helpers.data import DatasetError, load_dataset, to_float
+
+    if args.images:
+        images, labels = _read_own("--images", args.images), _read_own("--labels", args.labels)
+        if images.dtype != np.uint8:
+            raise DatasetError(f"--images {args.images}: holds {images.dtype} values; expected "
+                               "uint8 pixels, 0 to 255 (IDX type 0x08)")
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or not len(images):
+            raise DatasetError(f"--images {args.images}: holds an array of shape "
+                               f"{images.shape}; expected n x 28 x 28 images, n > 0")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise DatasetError(f"--labels {args.labels}: holds {labels.dtype} values; expected "
+                               "whole-number labels (an integer IDX type)")
         if labels.ndim != 1 or len(labels) != len(images):
-            raise DatasetError(f"{args.labels}: holds {labels.shape} labels for {len(images)} "
-                               f"images in {args.images}; expected one label per image")
+            raise DatasetError(f"--labels {args.labels}: holds {labels.shape} labels for "
+                               f"{len(images)} images in {args.images}; expected one label "
+                               "per image")
         x = to_float(images)[..., None]
         return x, x, labels.astype(np.int64), (
             f"{len(x):,} images from {args.images}; the same images train the autoencoder and "
@@ -152,17 +209,31 @@ def _load(args):
     return to_float(ds.x_train)[..., None], to_float(ds.x_test)[..., None], ds.y_test, ds.source
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def _progress(steps: int, batch_size: int):
-    """A callback printing the mean loss of each tenth of training and its speed."""
+    """A callback printing the mean loss of each tenth of training and its speed, and
+    after the first few steps an estimate of the training time left."""
     import keras
 
     every, last = max(1, steps // 10), {"step": 0, "sum": 0.0, "t": time.perf_counter()}
+    timed = {}
 
     def on_train_batch_end(batch, logs):
-        step = batch + 1
+        step, now = batch + 1, time.perf_counter()
+        if step == WARMUP:
+            timed["start"] = now
+        elif step == WARMUP + TIMED and step < steps:
+            left = (now - timed["start"]) / TIMED * (steps - step)
+            print(f"step {step:>7,}/{steps:,}  about {_duration(left)} of training left",
+                  flush=True)
         if step % every and step != steps:
             return
-        total, now = float(logs["loss"]) * step, time.perf_counter()  # logs: mean so far
+        total = float(logs["loss"]) * step  # logs: mean so far
         loss = (total - last["sum"]) / (step - last["step"])
         rate = (step - last["step"]) * batch_size / (now - last["t"])
         print(f"step {step:>7,}/{steps:,}  loss {loss:.5f}  {rate:,.0f} img/s", flush=True)
@@ -176,7 +247,7 @@ def train(autoencoder, x, steps: int, learning_rate: float, batch_size: int = BA
     """Train ``autoencoder`` on ``x -> x`` for ``steps`` batches (MSE, Adam); returns seconds.
 
     Each pass over ``x`` takes the images in a new random order; a pass ends before a batch
-    would come out short.
+    would come out short. A loss that is not finite stops training with a ValueError.
     """
     import keras
 
@@ -192,8 +263,13 @@ def train(autoencoder, x, steps: int, learning_rate: float, batch_size: int = BA
 
     autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     start = time.perf_counter()
-    autoencoder.fit(batches(), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0,
-                    callbacks=[_progress(steps, batch_size)])
+    history = autoencoder.fit(batches(), steps_per_epoch=steps, epochs=1, shuffle=False,
+                              verbose=0, callbacks=[_progress(steps, batch_size),
+                                                    keras.callbacks.TerminateOnNaN()])
+    loss = history.history["loss"][-1]
+    if not math.isfinite(loss):
+        raise ValueError(f"training stopped at a loss of {loss}, not a finite number: lower "
+                         "--learning-rate, or check the images")
     return time.perf_counter() - start
 
 
@@ -251,20 +327,22 @@ def projector_export(folder, codes, labels, clusters, images):
 
 
 def run(args) -> dict:
-    """Train, cluster, score and write the outputs of one command-line run."""
+    """Train, cluster, score and write the outputs of one command-line run (the data and
+    flags are checked before TensorFlow loads)."""
     from sklearn.cluster import KMeans
 
-    from helpers import models
     from helpers.environment import setup
-    from helpers.profiles import get_profile
-    from helpers.training import evaluate_mse
 
-    setup()  # seeds, and prints the backend and device
     x_train, x_test, y_test, source = _load(args)
-    print(f"data: {source}")
     if args.num_clusters > len(x_test):
         raise ValueError(f"--num-clusters {args.num_clusters} is more than the {len(x_test)} "
                          "images")
+    setup()  # seeds, prints the backend and device, and imports Keras with its log hidden
+    from helpers import models
+    from helpers.profiles import get_profile
+    from helpers.training import evaluate_mse
+
+    print(f"data: {source}")
     if args.convolution:
         encoder, _, autoencoder = models.compact_conv_autoencoder(code_size=args.encoding_size)
     elif args.code_activation == "sigmoid":
@@ -305,6 +383,11 @@ def run(args) -> dict:
 
     out = Path(args.log_dir) / args.tag
     out.mkdir(parents=True, exist_ok=True)
+    for old in (out / name for name in OUTPUTS):  # an earlier run's, with --overwrite
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink(missing_ok=True)
     facts = {**result, "acc_interval": [round(low, 5), round(high, 5)], "steps": steps,
              "train_mse": round(mse, 6), "mean_image_mse": round(mean_mse, 6), "data": source,
              "args": vars(args)}
@@ -324,11 +407,11 @@ def main(argv=None) -> int:
 
     parser = _parser()
     args = parser.parse_args(argv)  # bad flags: argparse prints usage and one error line, exit 2
-    problem = _output_problem(args)
+    problem = _flag_problem(args) or _output_problem(args)
     if problem:
         parser.error(problem)
     try:
-        run(args)
+        run(args)  # which checks every flag and file before TensorFlow loads
     except (DatasetError, OSError, ValueError) as e:
         print(f"python -m helpers.cluster: error: {e}", file=sys.stderr)
         return 2

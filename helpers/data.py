@@ -19,18 +19,24 @@ The validation part is a deterministic, stratified 10% of the official train spl
 ``load_dataset`` fails unless ``$AEBOOK_ALLOW_TEST_SPLIT_ONLY=1``; then it carves a
 stratified 80/20 train/test split out of that test split (the validation part comes out of
 the 80%) and says "test split only" in ``Dataset.source``.
+
+``check_not_test(images, what)`` refuses images of a loaded dataset's test part (a guard for
+training code).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import http.client
+import io
 import json
+import math
 import os
+import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -38,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.files import atomic_path, atomic_write
+from helpers.files import atomic_path, atomic_write, remove_stale_temporaries
 from helpers.profiles import get_profile
 
 DATA_ENV = "AEBOOK_DATA"
@@ -111,13 +117,15 @@ DATASETS: dict[str, DatasetSpec] = {
             ["https://storage.googleapis.com/cvdf-datasets/mnist/",
              "https://ossci-datasets.s3.amazonaws.com/mnist/"],
             _IDX_NAMES,
-            [None, None,
+            ["ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+             "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
              "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
              "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"],
             60_000, 10_000,
-            # Train files: TensorFlow Datasets' list of the CVDF files (9,912,422 and 28,881 bytes),
-            # https://github.com/tensorflow/datasets/blob/master/
+            # Train files as published: TensorFlow Datasets' list of the CVDF files (9,912,422
+            # and 28,881 bytes), https://github.com/tensorflow/datasets/blob/master/
             #     tensorflow_datasets/url_checksums/mnist.txt
+            # (their decompressed digests above are those the offline mirror's SHA256SUMS holds)
             ["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
              "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", None, None]),
     ),
@@ -208,90 +216,204 @@ def as_model_input(images: np.ndarray, flat: bool = False) -> np.ndarray:
 # --------------------------------------------------------------------------- reading files
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_MAX_HEADER = 4 + 4 * 255  # magic number and up to 255 dimensions
+_GZIP_MAGIC = b"\x1f\x8b"
+_FETCH_AGAIN = "Delete it and download the official file again."
+_WRITE_AGAIN = ("Check that it is the file you meant, and write it again as an MNIST-format "
+                "IDX file (gzip-compressed or raw).")
 
 
-def _read_bytes(path: Path) -> bytes:
+def _fix(own: bool) -> str:
+    """How to mend a bad file: the reader's own is written again, an official one re-fetched."""
+    return _WRITE_AGAIN if own else _FETCH_AGAIN
+
+
+def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
+    """The file's bytes, and its status when it was opened (for the verification marker)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            st = os.fstat(f.fileno())
+            return f.read(), st
     except OSError as e:
         raise DatasetError(f"{path}: cannot be read ({e.strerror}). Check the path and "
                            "permissions.") from e
 
 
-def _decompressed_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when it is gzip; clear errors for truncated or HTML files."""
-    raw = _read_bytes(path)
-    if raw[:2] != b"\x1f\x8b":
-        if path.suffix == ".gz":
-            head = raw[:200].lstrip().lower()
-            what = ("an HTML page (a failed download saved under a data file's name?)"
-                    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")) else
-                    "not gzip data")
-            raise DatasetError(f"{path}: is {what}, not a gzip file. Delete it and download "
-                               "the official file again.")
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as e:
-        raise DatasetError(f"{path}: the gzip stream is truncated or corrupt ({e}). Delete it "
-                           "and download the official file again.") from e
+def _read_bytes(path: Path) -> bytes:
+    return _read_file(path)[0]
 
 
-def _parse_idx(payload: bytes, path: Path) -> np.ndarray:
+def _check_not_empty(raw: bytes, path: Path, own: bool) -> None:
+    if not raw:
+        cause = "" if own else ": a download or copy was cut short"
+        raise DatasetError(f"{path}: is empty (0 bytes){cause}. {_fix(own)}")
+
+
+def _bad_gzip(path: Path, why, own: bool) -> DatasetError:
+    return DatasetError(f"{path}: the gzip stream is truncated or corrupt ({why}). {_fix(own)}")
+
+
+def _gunzip(raw: bytes, path: Path, own: bool, limit: int | None = None,
+            head: int | None = None) -> bytes:
+    """Inflate every gzip member of ``raw``: only its first ``head`` bytes if given, else all
+    of it, refusing to produce more than ``limit`` bytes (a small file can inflate to gigabytes).
+    """
+    out, size = [], 0
+    while raw:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and CRC checked
+        room = (head - size if head is not None else 0 if limit is None else
+                min(limit - size + 1, sys.maxsize))  # 0: no limit
+        try:
+            chunk = inflater.decompress(raw, room)
+        except zlib.error as e:
+            raise _bad_gzip(path, e, own) from e
+        out.append(chunk)
+        size += len(chunk)
+        if head is not None and size >= head:
+            break
+        if limit is not None and size > limit:
+            raise DatasetError(
+                f"{path}: decompresses to more than the {limit:,} bytes its IDX header allows; "
+                f"the file is corrupt (or built to exhaust memory). {_fix(own)}")
+        if not inflater.eof:
+            raise _bad_gzip(path, "it ends before the end of the compressed data", own)
+        raw = inflater.unused_data.lstrip(b"\x00")  # zero padding may follow a member
+        if raw and not raw.startswith(_GZIP_MAGIC):
+            raise _bad_gzip(path, "unexpected bytes after the compressed data", own)
+    return b"".join(out)
+
+
+def _idx_header(payload: bytes, path: Path, own: bool) -> tuple[np.dtype, tuple[int, ...], int]:
+    """Element type, dimensions and header length of IDX bytes (or of their first bytes)."""
     if len(payload) < 4 or payload[0] != 0 or payload[1] != 0 or payload[2] not in _IDX_DTYPES:
-        magic = payload[:4].hex() or "nothing"
+        fix = ("This is not an MNIST-format IDX file; " + (
+            "check that you gave the right file." if own else "download the official file again."))
         raise DatasetError(
-            f"{path}: wrong IDX magic number 0x{magic} (expected 0x0000 then a type code such as "
-            "0x08 and the number of dimensions, e.g. 0x00000803 for images). This is not an "
-            "MNIST-format IDX file; download the official file again.")
-    dtype = np.dtype(_IDX_DTYPES[payload[2]])
+            f"{path}: wrong IDX magic number 0x{payload[:4].hex()} (expected 0x0000 then a type "
+            "code such as 0x08 and the number of dimensions, e.g. 0x00000803 for images). "
+            + fix)
     ndim = payload[3]
     header = 4 + 4 * ndim
     if len(payload) < header:
-        raise DatasetError(f"{path}: IDX header is cut short ({len(payload)} bytes). "
-                           "The file is truncated; download it again.")
+        raise DatasetError(f"{path}: IDX header is cut short ({len(payload)} bytes). The file "
+                           f"is truncated; {'write' if own else 'download'} it again.")
     dims = tuple(int.from_bytes(payload[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    return np.dtype(_IDX_DTYPES[payload[2]]), dims, header
+
+
+def _shape_error(path: Path, shape, spec: OfficialFile) -> DatasetError:
+    return DatasetError(f"{path}: holds an array of shape {shape}, expected {spec.shape} for "
+                        f"the official {spec.name}. Replace it with the official file.")
+
+
+def _idx_payload(raw: bytes, path: Path, own: bool = False,
+                 spec: OfficialFile | None = None) -> bytes:
+    """The IDX bytes of a file's contents: gunzipped if gzip, never past the size its header
+    promises (nor, for an official file, past the size of the shape ``spec`` expects)."""
+    _check_not_empty(raw, path, own)
+    if raw[:2] != _GZIP_MAGIC:
+        if path.suffix == ".gz":
+            head = raw[:200].lstrip().lower()
+            html = head.startswith((b"<!doctype", b"<html", b"<?xml", b"<"))
+            what = ("an HTML page" + ("" if own else
+                                      " (a failed download saved under a data file's name?)")
+                    if html else "not gzip data")
+            fix = "Compress it with gzip, or remove .gz from its name." if own else _FETCH_AGAIN
+            raise DatasetError(f"{path}: is {what}, not a gzip file. {fix}")
+        return raw
+    dtype, dims, header = _idx_header(_gunzip(raw, path, own, head=_IDX_MAX_HEADER), path, own)
+    if spec is not None and dims != spec.shape:
+        raise _shape_error(path, dims, spec)
+    return _gunzip(raw, path, own, limit=header + math.prod(dims) * dtype.itemsize)
+
+
+def _parse_idx(payload: bytes, path: Path, own: bool = False) -> np.ndarray:
+    dtype, dims, header = _idx_header(payload, path, own)
+    expected = math.prod(dims) * dtype.itemsize  # exact: huge dimensions cannot wrap around
     if len(payload) - header != expected:
         raise DatasetError(
             f"{path}: IDX header promises shape {dims} ({expected} data bytes) but the file "
-            f"holds {len(payload) - header}. The file is truncated or corrupt; download it again.")
-    return np.frombuffer(payload, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+            f"holds {len(payload) - header}. The file is truncated or corrupt; "
+            f"{'write' if own else 'download'} it again.")
+    return _as_array(payload[header:], dtype, dims, path, own)
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def _as_array(data: bytes, dtype: np.dtype, shape, path: Path, own: bool,
+              order: str = "C") -> np.ndarray:
+    """``data`` as a native-byte-order array of ``shape`` (whose size the caller checked)."""
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+    except ValueError as e:  # e.g. (0, 2**31, 2**31): no data, yet too big a shape for NumPy
+        raise DatasetError(f"{path}: its header promises shape {tuple(shape)}, which NumPy "
+                           f"cannot hold ({e}). The file is corrupt. {_fix(own)}") from e
+    return array.astype(dtype.newbyteorder("="))
+
+
+def read_idx(path: str | os.PathLike, *, own: bool = False) -> np.ndarray:
     """Read an MNIST-format IDX file (gzip-compressed or raw) into a NumPy array.
 
     The format: two zero bytes, a type code (0x08 = unsigned byte), the number of
     dimensions, each dimension as a big-endian uint32, then the data in C order.
+    ``own=True`` marks the reader's own file (not an official download): error messages
+    then say how to write it again instead of telling to download the official file.
     """
     path = Path(path)
-    return _parse_idx(_decompressed_bytes(path), path)
+    return _parse_idx(_idx_payload(_read_bytes(path), path, own), path, own)
 
 
-def _read_npz(path: Path) -> np.ndarray:
+def _npy_header(member) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, Fortran order and dtype from the header of an .npy stream."""
+    version = np.lib.format.read_magic(member)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise ValueError(f".npy format version {version} is not supported")
+    return readers[version](member)
+
+
+def _read_npz(path: Path, spec: OfficialFile | None = None, raw: bytes | None = None) -> np.ndarray:
+    """Array ``arr_0`` of an .npz file; its header is checked (against ``spec``'s shape, and
+    against what the archive holds) before any of its data is read."""
+    raw = _read_bytes(path) if raw is None else raw
+    _check_not_empty(raw, path, own=False)
+    if raw.startswith(b"\x93NUMPY"):
+        raise DatasetError(f"{path}: is a single NumPy array (.npy format), not an .npz "
+                           "archive. Download the official KMNIST file again.")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise DatasetError(f"{path}: is a single NumPy array (.npy format), not an .npz "
-                               "archive. Download the official KMNIST file again.")
-        with loaded as archive:
-            if "arr_0" not in archive.files:
-                raise DatasetError(f"{path}: has no array 'arr_0' (found {archive.files}); "
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            names = archive.namelist()
+            if "arr_0.npy" not in names:
+                raise DatasetError(f"{path}: has no array 'arr_0' (found "
+                                   f"{[n.removesuffix('.npy') for n in names]}); "
                                    "this is not an official KMNIST .npz file.")
-            return archive["arr_0"]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+            info = archive.getinfo("arr_0.npy")
+            with archive.open(info) as member:
+                shape, fortran, dtype = _npy_header(member)
+                if spec is not None and shape != spec.shape:
+                    raise _shape_error(path, shape, spec)
+                n_bytes = math.prod(shape) * dtype.itemsize
+                if dtype.hasobject or n_bytes > info.file_size - member.tell():
+                    raise DatasetError(
+                        f"{path}: its array header claims shape {shape} of {dtype} "
+                        f"({n_bytes:,} bytes) but the archive holds {info.file_size:,} bytes "
+                        f"for it. The file is corrupt. {_FETCH_AGAIN}")
+                payload = member.read(n_bytes)
+                member.read(1)  # reading to the end checks the CRC
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error,
+            NotImplementedError) as e:
         raise DatasetError(f"{path}: is not a readable .npz archive ({e}). Delete it and "
                            "download the official file again.") from e
+    except MemoryError as e:
+        raise DatasetError(f"{path}: its array claims more memory than this machine has; the "
+                           f"file is corrupt. {_FETCH_AGAIN}") from e
+    if len(payload) != n_bytes:
+        raise DatasetError(f"{path}: array 'arr_0' is cut short ({len(payload):,} of {n_bytes:,} "
+                           f"bytes). {_FETCH_AGAIN}")
+    return _as_array(payload, dtype, shape, path, False, order="F" if fortran else "C")
 
 
-def _sha256_of_payload(path: Path) -> str:
-    data = _read_bytes(path) if path.suffix == ".npz" else _decompressed_bytes(path)
+def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _sha256_of_file(path: Path) -> str:
-    return hashlib.sha256(_read_bytes(path)).hexdigest()
 
 
 # ----------------------------------------------------------------------- verification
@@ -302,67 +424,95 @@ def cache_dir() -> Path:
 
 
 class _VerifiedMarkers:
-    """Remembers files whose checksum passed, keyed by path, size and mtime."""
+    """Remembers files whose checksum passed: one entry per path, with a key of the file.
+
+    The key holds size, mtime, ctime, inode and device, and a hash of the first and last
+    64 KiB (a gzip file ends with the CRC of its contents, a zip file with its members'), so
+    a replacement that keeps the size and mtime is hashed again.
+    """
+
+    ENDS = 1 << 16
 
     def __init__(self):
         self.path = cache_dir() / "verified.json"
 
     def _load(self) -> dict:
         try:
-            return json.loads(self.path.read_text())
+            markers = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return {}
+        return {p: m for p, m in markers.items() if isinstance(m, dict)} if isinstance(
+            markers, dict) else {}
 
-    @staticmethod
-    def _key(path: Path) -> str:
-        st = path.stat()
-        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    @classmethod
+    def key(cls, st: os.stat_result, raw: bytes) -> str:
+        ends = hashlib.blake2b(raw[:cls.ENDS] + raw[-cls.ENDS:], digest_size=16).hexdigest()
+        return f"{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}|{st.st_dev}|{ends}"
 
-    def holds(self, path: Path, digest: str) -> bool:
-        return self._load().get(self._key(path)) == digest
+    def holds(self, path: Path, key: str, digest: str) -> bool:
+        return self._load().get(str(path.resolve())) == {"key": key, "sha256": digest}
 
-    def add(self, path: Path, digest: str) -> None:
+    def add(self, path: Path, key: str, digest: str) -> None:
         markers = self._load()
-        markers[self._key(path)] = digest
+        markers[str(path.resolve())] = {"key": key, "sha256": digest}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(self.path)
             atomic_write(self.path, json.dumps(markers, indent=0))
         except OSError:
             pass  # a read-only cache only costs a re-hash next time
 
 
-def _verify_digest(path: Path, spec: OfficialFile) -> str | None:
-    """Check the published SHA-256 (of the payload if known, else of the file); returns it."""
+def _verify_digest(path: Path, spec: OfficialFile, raw: bytes, payload: bytes,
+                   st: os.stat_result | None) -> str | None:
+    """Check the published SHA-256 (of the payload if known, else of the file); returns it.
+
+    ``st`` (the file's status when read) lets a marker skip the hash of an unchanged file.
+    """
     if spec.sha256:
-        expected, digest_of, what = spec.sha256, _sha256_of_payload, "its contents"
+        expected, data, what = spec.sha256, payload, "its contents"
     elif spec.file_sha256:
-        expected, digest_of, what = spec.file_sha256, _sha256_of_file, "the file (as published)"
+        expected, data, what = spec.file_sha256, raw, "the file (as published)"
     else:
         return None
     markers = _VerifiedMarkers()
-    if not markers.holds(path, expected):
-        digest = digest_of(path)
+    key = markers.key(st, raw) if st is not None else None
+    if key is None or not markers.holds(path, key, expected):
+        digest = _sha256(data)
         if digest != expected:
             raise DatasetError(
                 f"{path}: SHA-256 of {what} is {digest}, expected {expected} for the official "
                 f"{spec.name}. The file is corrupt or not the official one; delete it and "
                 "download it again.")
-        markers.add(path, expected)
+        if key is not None:
+            markers.add(path, key, expected)
     return expected
 
 
-def _load_verified(path: Path, spec: OfficialFile) -> tuple[np.ndarray, str | None]:
-    """Read and check one file; returns the array and the SHA-256 it was verified against."""
-    array = _read_npz(path) if path.suffix == ".npz" else read_idx(path)
+def _load_verified(path: Path, spec: OfficialFile,
+                   remember: bool = True) -> tuple[np.ndarray, str | None]:
+    """Read and check one file, decompressing it once; returns the array and the SHA-256 it
+    was verified against. ``remember``: mark the file as verified (not for temporaries)."""
+    raw, st = _read_file(path)
+    if path.suffix == ".npz":
+        payload, array = raw, _read_npz(path, spec, raw)
+    else:
+        payload = _idx_payload(raw, path, spec=spec)
+        array = _parse_idx(payload, path)
     images = len(spec.shape) == 3
     if not (array.dtype == np.uint8 if images else np.issubdtype(array.dtype, np.integer)):
         wanted = "unsigned bytes (IDX type code 0x08)" if images else "integer labels"
         raise DatasetError(f"{path}: holds {array.dtype} values, expected {wanted} for the "
                            f"official {spec.name}. Replace it with the official file.")
     if array.shape != spec.shape:
-        raise DatasetError(f"{path}: holds an array of shape {array.shape}, expected {spec.shape} "
-                           f"for the official {spec.name}. Replace it with the official file.")
-    return array, _verify_digest(path, spec)
+        raise _shape_error(path, array.shape, spec)
+    return array, _verify_digest(path, spec, raw, payload, st if remember else None)
+
+
+def _remember_verified(path: Path, digest: str) -> None:
+    """Mark a file (a download just moved into place) as verified against ``digest``."""
+    raw, st = _read_file(path)
+    _VerifiedMarkers().add(path, _VerifiedMarkers.key(st, raw), digest)
 
 
 # ------------------------------------------------------------------- finding and fetching
@@ -415,14 +565,14 @@ def _download(spec: OfficialFile, folder: Path):
                         _fetch(url, f, spec.name)
                     except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
                         raise DatasetError(getattr(e, "reason", None) or repr(e)) from e
-                array, digest = _load_verified(tmp, spec)
+                array, digest = _load_verified(tmp, spec, remember=False)
         except DatasetError as e:
             failures.append(f"{url}: {e}")
             continue
         except OSError as e:
             raise _unwritable(folder, e) from e
         if digest:
-            _VerifiedMarkers().add(dest, digest)
+            _remember_verified(dest, digest)
         return (array, dest, digest), failures
     return None, failures
 
@@ -436,9 +586,11 @@ def _obtain(name: str, spec: OfficialFile, data_dir):
     """``(array, path, digest)`` from the first folder holding the file, else a download.
 
     A corrupt copy in a folder the reader gave raises; a corrupt copy in the cache is
-    moved aside (kept for inspection) and fetched again.
+    moved aside (kept for inspection) and fetched again. Temporaries that killed downloads
+    left in the cache are removed.
     """
     cache = cache_dir() / name
+    remove_stale_temporaries(cache / spec.name)
     for folder in search_dirs(name, data_dir):
         path = folder / spec.name
         if not path.is_file():
@@ -453,15 +605,26 @@ def _obtain(name: str, spec: OfficialFile, data_dir):
         except DatasetError as e:
             if folder != cache:
                 raise
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            try:
-                os.replace(path, aside)
-            except OSError as move_error:
-                raise _unwritable(folder, move_error) from e
-            reason = str(e).removeprefix(f"{path}: ").split(". ")[0]
-            _notice(f"Note: the cached {spec.name} is unusable ({reason}); moved it aside to "
-                    f"{aside.name} and fetching a fresh copy.")
+            _move_aside(path, e)
     return _download(spec, cache)
+
+
+def _move_aside(path: Path, error: DatasetError) -> None:
+    """Rename a corrupt cached file to a unique name (kept for inspection), and say so.
+
+    Another process that met the same file may have moved it first: that is fine.
+    """
+    aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}-{uuid.uuid4().hex[:8]}")
+    reason = str(error).removeprefix(f"{path}: ").split(". ")[0]
+    try:
+        os.replace(path, aside)
+        done = f"moved it aside to {aside.name}"
+    except FileNotFoundError:
+        done = "another process has moved it aside"
+    except OSError as move_error:
+        raise _unwritable(path.parent, move_error) from error
+    _notice(f"Note: the cached {path.name} is unusable ({reason}); {done} and fetching a fresh "
+            "copy.")
 
 
 def _describe_origin(path: Path, data_dir, name: str) -> str:
@@ -542,6 +705,82 @@ def _subset(n: int, limit: int | None) -> np.ndarray:
     return np.linspace(0, n - 1, limit).round().astype(int)
 
 
+# ------------------------------------------------------------- guard against test data
+
+IMAGE_PIXELS = 28 * 28
+_TEST_IMAGES: dict[bytes, str] = {}  # fingerprint of each test image loaded -> dataset title
+
+
+def _image_rows(images, chunk: int = 4096):
+    """``images`` as uint8 rows of 784 pixels, chunk by chunk, blank (constant) images left out.
+
+    uint8 or integer pixels in [0, 255], or floats in [0, 1] (scaled by 255) or [0, 255];
+    anything else (no multiple of 784 values, negative values) yields nothing.
+    """
+    try:
+        x = np.asarray(images)
+    except (TypeError, ValueError, RuntimeError):
+        return
+    if x.dtype.kind not in "uif" or x.size == 0 or x.size % IMAGE_PIXELS:
+        return
+    x = x.reshape(-1, IMAGE_PIXELS)
+    scale = 1.0
+    if x.dtype != np.uint8:
+        low, high = x.min(), x.max()
+        if not (0 <= low and high <= 255):
+            return
+        scale = 255.0 if x.dtype.kind == "f" and high <= 1 else 1.0
+    for start in range(0, len(x), chunk):
+        rows = x[start:start + chunk]
+        if x.dtype.kind == "f":
+            rows = np.rint(rows * np.asarray(scale, rows.dtype))  # chunks keep this fast
+        rows = np.ascontiguousarray(rows, dtype=np.uint8)
+        yield rows[rows.min(axis=1) != rows.max(axis=1)]
+
+
+def _fingerprints(rows: np.ndarray) -> list[bytes]:
+    return [hashlib.blake2b(row, digest_size=16).digest() for row in rows]
+
+
+def _register_test_part(title: str, x_test: np.ndarray, *other_parts: np.ndarray) -> None:
+    """Remember the test images of a dataset, except those its other parts also hold."""
+    elsewhere = {f for part in other_parts for rows in _image_rows(part)
+                 for f in _fingerprints(rows)}
+    for rows in _image_rows(x_test):
+        for f in _fingerprints(rows):
+            if f not in elsewhere:
+                _TEST_IMAGES.setdefault(f, title)
+
+
+def check_not_test(images, what: str) -> None:
+    """Raise :class:`DatasetError` if ``images`` hold test images of a loaded dataset.
+
+    ``images``: uint8 pixels, or floats in [0, 1] (or [0, 255]), shaped ``(n, 28, 28)``,
+    ``(n, 784)`` or ``(n, 28, 28, 1)``; ``what`` names them in the message (e.g. ``"x"``).
+    Every image is compared, by a BLAKE2b fingerprint of its 784 bytes, with the test part
+    (all of it, also under the quick profile) of every dataset :func:`load_dataset` returned
+    in this process. Blank (constant) images are ignored, and so are test images that the
+    dataset's train or validation part also holds (notMNIST has such exact duplicates). It
+    refuses when more than ``min(10, n // 100)`` of the ``n`` non-blank images match: any
+    match among fewer than 100 images, more than 10 in a large set.
+    """
+    if not _TEST_IMAGES:
+        return
+    n, matched, titles = 0, 0, set()
+    for rows in _image_rows(images):
+        n += len(rows)
+        for f in _fingerprints(rows):
+            if f in _TEST_IMAGES:
+                matched += 1
+                titles.add(_TEST_IMAGES[f])
+    if matched > min(10, n // 100):
+        raise DatasetError(
+            f"{what}: {matched:,} of its {n:,} non-blank images are test images of "
+            f"{', '.join(sorted(titles))} (as loaded by load_dataset). Fitting or choosing a "
+            "model on test images makes the test figures meaningless: train on x_train, "
+            "choose on x_val, and keep x_test for the final evaluation.")
+
+
 def _missing_message(name, problems, data_dir, allow_hint=False) -> str:
     places = "\n".join(f"  - {d}" for d in search_dirs(name, data_dir))
     spec = DATASETS[name]
@@ -605,6 +844,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
         x_test, y_test = x_test[held_out], y_test[held_out]
     keep, val = stratified_split(y_train, VALIDATION_FRACTION)
     x_train, y_train, x_val, y_val = x_train[keep], y_train[keep], x_train[val], y_train[val]
+    _register_test_part(spec.title, x_test, x_train, x_val)  # for check_not_test
     if train is None and name not in _ANNOUNCED:
         _ANNOUNCED.add(name)
         missing = ", ".join(p[0].name for p in problems)

@@ -112,11 +112,14 @@ def _announce_time(path):
     total = timing.get("chapter_seconds")
     if total is None:  # recorded before chapter times were
         print(f"Training this chapter took {_minutes(timing['seconds'])} on {timing['device']} "
-              "when this edition was built.")
+              "when the book was built.")
         return
     training = f", {_minutes(timing['seconds'])} of it training" if timing["runs"] else ""
-    print(f"Executed from an empty weights cache when this edition was built, this chapter "
-          f"took {_minutes(total)} on {timing['device']}{training}. Trained weights are cached "
+    estimate = ("measured from an empty weights cache" if timing.get("from_empty_cache")
+                else "estimated: that run's time plus the recorded training time of the "
+                     "weights it reused from the cache")
+    print(f"When the book was built, this chapter took about {_minutes(total)} on "
+          f"{timing['device']}{training} ({estimate}). Trained weights are cached "
           "(~/.cache/aebook/models), so a second run is faster.")
 
 

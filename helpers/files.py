@@ -2,15 +2,20 @@
 
 Every "write to a temporary file beside the target, then rename it into place" in the package
 goes through :func:`atomic_write` (bytes or text) or :func:`atomic_path` (for writers that
-want a file name, such as Keras' ``save_weights``).
+want a file name, such as Keras' ``save_weights``). A writer killed before its rename leaves
+its temporary behind; :func:`remove_stale_temporaries` clears those.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
+
+STALE_AFTER_S = 600  # a live writer touches its temporary far more often (downloads: each chunk)
 
 
 @contextlib.contextmanager
@@ -39,3 +44,30 @@ def atomic_write(dest: str | os.PathLike, data: bytes | str) -> None:
     payload = data.encode() if isinstance(data, str) else data
     with atomic_path(dest) as tmp:
         tmp.write_bytes(payload)
+
+
+def remove_stale_temporaries(dest: str | os.PathLike,
+                             max_age_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete temporaries of ``dest`` that killed :func:`atomic_path` writers left behind.
+
+    Only those unchanged for ``max_age_s`` seconds go: a writer still running in another
+    process keeps its own. Returns what was removed; a missing folder or a file that another
+    process removed first is no error.
+    """
+    dest = Path(dest)
+    # atomic_path's names: "." + dest's name + "." + mkstemp's 8 random characters + suffix
+    ours = re.compile(rf"\.{re.escape(dest.name)}\.[a-z0-9_]{{8}}.*", re.DOTALL)
+    removed, cutoff = [], time.time() - max_age_s
+    try:
+        entries = list(os.scandir(dest.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if (ours.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed

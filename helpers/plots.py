@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from skimage.util import montage
 
 STYLE = {"figure.dpi": 100, "savefig.dpi": 100, "image.cmap": "gray", "font.size": 10,
          "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 9,
@@ -17,15 +18,16 @@ def style() -> None:
 
 
 def mosaic(images, rows: int, cols: int, pad: int = 2) -> np.ndarray:
-    """Tile ``rows * cols`` 28x28 images (floats in [0, 1] or uint8) into one array."""
-    images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
-    if images.max(initial=0) > 1:
-        images = images / 255
-    tiles = np.ones((rows * cols, 28, 28), np.float32)  # unused cells stay white
-    tiles[: len(images)] = images[: rows * cols]
-    tiles = np.pad(tiles.reshape(rows, cols, 28, 28), ((0, 0), (0, 0), (pad, pad), (pad, pad)),
-                   constant_values=1)
-    return tiles.transpose(0, 2, 1, 3).reshape(rows * (28 + 2 * pad), cols * (28 + 2 * pad))
+    """Tile ``rows * cols`` 28x28 images into one array, each in a white frame ``pad`` wide.
+
+    Integer images (uint8) hold 0-255 and are divided by 255; float images are clipped to
+    [0, 1] (a linear output may stray slightly beyond).
+    """
+    images = np.asarray(images).reshape(-1, 28, 28)[: rows * cols]
+    images = images / 255 if np.issubdtype(images.dtype, np.integer) else np.clip(images, 0, 1)
+    grid = montage(images.astype(np.float32), fill=1, grid_shape=(rows, cols),
+                   padding_width=2 * pad)
+    return grid[pad:len(grid) - pad, pad:grid.shape[1] - pad]  # frames of pad at the edges too
 
 
 def image_grid(images, *, rows: int, cols: int, row_labels=None, col_labels=None,

@@ -10,35 +10,48 @@ import numpy as np
 # ------------------------------------------------------------------------- intervals
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion ``successes / n`` (stays inside [0, 1])."""
-    from scipy.stats import norm
+    """Wilson score interval of a proportion ``successes / n`` (scipy's): inside [0, 1],
+    exactly 0 at no successes and 1 at ``n``."""
+    from scipy.stats import binomtest
 
     if n <= 0 or not 0 <= successes <= n:
         raise ValueError(f"need 0 <= successes <= n and n > 0, got {successes} of {n}")
-    z = norm.ppf(0.5 + confidence / 2)
-    p, z2 = successes / n, z * z / n
-    centre = (p + z2 / 2) / (1 + z2)
-    half = z / (1 + z2) * np.sqrt(p * (1 - p) / n + z2 / (4 * n))
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def accuracy(y_true, y_pred, confidence: float = 0.95) -> dict:
-    """Fraction of ``y_pred`` equal to ``y_true``, with its Wilson interval."""
+    """Fraction of ``y_pred`` equal to ``y_true`` (two vectors of the same length), with
+    its Wilson interval."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    correct, n = int(np.sum(y_true == y_pred)), len(y_true)
+    if y_true.ndim != 1 or y_true.shape != y_pred.shape:
+        raise ValueError("need two 1-d arrays of the same length, got shapes "
+                         f"{y_true.shape} and {y_pred.shape}")
+    correct, n = int(np.count_nonzero(y_true == y_pred)), len(y_true)
     low, high = wilson_interval(correct, n, confidence)
     return {"value": correct / n, "ci_low": low, "ci_high": high, "n": n}
 
 
-def bootstrap_interval(labels, clusters, metric, n_boot: int = 200, seed: int = 0,
+def bootstrap_interval(labels, clusters, metric, n_boot: int = 2000, seed: int = 0,
                        confidence: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of ``metric(labels, clusters)``, resampling the images
-    (pairs of label and cluster) with replacement; the same ``seed`` gives the same interval."""
+    with replacement; the same ``seed`` gives the same interval.
+
+    For :func:`hungarian_accuracy` the clusters are matched to labels once, on all the
+    images, and the per-image hits under that matching are resampled
+    (:func:`matched_correct`): matching anew on each resample takes the best of many
+    matchings, which biases ACC upward (near chance the interval missed the estimate).
+    """
     from scipy.stats import bootstrap
 
-    res = bootstrap((np.asarray(labels), np.asarray(clusters)), metric, paired=True,
-                    vectorized=False, n_resamples=n_boot, confidence_level=confidence,
-                    method="percentile", rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    if metric is hungarian_accuracy:
+        res = bootstrap((matched_correct(labels, clusters),), np.mean, n_resamples=n_boot,
+                        batch=100, confidence_level=confidence, method="percentile", rng=rng)
+    else:
+        res = bootstrap((np.asarray(labels), np.asarray(clusters)), metric, paired=True,
+                        vectorized=False, n_resamples=n_boot, confidence_level=confidence,
+                        method="percentile", rng=rng)
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -63,6 +76,20 @@ def hungarian_accuracy(labels, clusters) -> float:
     table = contingency(labels, clusters)
     rows, cols = linear_sum_assignment(table, maximize=True)
     return float(table[rows, cols].sum() / len(labels))
+
+
+def matched_correct(labels, clusters) -> np.ndarray:
+    """Per image, whether the label its cluster is matched to (by the best one-to-one
+    matching on all the images, as in :func:`hungarian_accuracy`) is its own; the
+    mean is the ACC. Images in unmatched clusters count as wrong."""
+    from scipy.optimize import linear_sum_assignment
+
+    label_ids, label_of = np.unique(np.asarray(labels), return_inverse=True)
+    cluster_ids, cluster_of = np.unique(np.asarray(clusters), return_inverse=True)
+    rows, cols = linear_sum_assignment(contingency(labels, clusters), maximize=True)
+    matched = np.full(len(cluster_ids), -1)
+    matched[rows] = cols
+    return matched[cluster_of] == label_of
 
 
 def majority_accuracy(labels, clusters) -> float:
@@ -90,15 +117,20 @@ def clustering_scores(labels, clusters) -> dict:
 # ------------------------------------------------------------------------- images, anomalies
 
 def image_quality(clean, other) -> dict[str, float]:
-    """Mean MSE, PSNR (dB) and SSIM of ``other`` against ``clean`` (28 x 28 images in [0, 1]).
+    """Mean MSE, PSNR (dB) and SSIM of ``other`` against ``clean`` (28 x 28 images, floats
+    in [0, 1] or uint8 in [0, 255], which are scaled to [0, 1] first).
 
     Each score is computed image by image, then averaged: the PSNR is the mean of per-image
     PSNRs, which is not ``10 log10(1 / mean MSE)``; an exact copy counts as 100 dB.
     """
     from skimage.metrics import structural_similarity
+    from skimage.util import img_as_float64
 
-    clean = np.asarray(clean, dtype=np.float64).reshape(-1, 28, 28)
-    other = np.asarray(other, dtype=np.float64).reshape(-1, 28, 28)
+    clean = img_as_float64(np.asarray(clean)).reshape(-1, 28, 28)
+    other = img_as_float64(np.asarray(other)).reshape(-1, 28, 28)
+    if clean.shape != other.shape:
+        raise ValueError(f"need as many images in both, got shapes {clean.shape} and "
+                         f"{other.shape} (as n x 28 x 28)")
     mse = np.mean((clean - other) ** 2, axis=(1, 2))
     psnr = 10 * np.log10(1 / np.maximum(mse, 1e-10))
     ssim = [structural_similarity(c, o, data_range=1.0) for c, o in zip(clean, other)]

@@ -13,17 +13,19 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from helpers.data import cache_dir
+from helpers.data import cache_dir, check_not_test
 from helpers.files import atomic_path, atomic_write
 from helpers.profiles import get_profile
 
 RETRAIN_ENV = "AEBOOK_RETRAIN"
+CACHE_VERSION = 2  # bump when a helper changes what a training run produces
 SESSION: list = []  # every TrainResult of this session, trained now or reused from the cache
 
 
@@ -50,16 +52,47 @@ def _fingerprint(*arrays) -> str:
     return h.hexdigest()[:16]
 
 
-def _architecture(model) -> list:
-    """Layer types, settings and weight shapes, leaving out the auto-generated layer names."""
-    described = []
-    for layer in model.layers:
-        if hasattr(layer, "layers"):  # a nested model, e.g. the encoder inside an autoencoder
-            described.append(_architecture(layer))
-        else:
-            config = {k: v for k, v in layer.get_config().items() if k != "name"}
-            described.append([type(layer).__name__, config, [list(w.shape) for w in layer.weights]])
-    return described
+def _architecture(model) -> dict:
+    """The model's functional configuration (layers, their settings and their wiring), with
+    every layer name, often auto-generated (``dense_3``), replaced by the layer's position."""
+    layers = list(model._flatten_layers(include_self=True, recursive=True))
+    position = {layer.name: f"#{i}" for i, layer in enumerate(layers)}
+
+    def canonical(node, key=None):
+        if isinstance(node, dict):
+            return {k: canonical(v, k) for k, v in node.items() if k != "compile_config"}
+        if isinstance(node, list):
+            if key in ("keras_history", "input_layers", "output_layers"):
+                return [position.get(v, v) if isinstance(v, str) else canonical(v, key)
+                        for v in node]
+            return [canonical(v) for v in node]
+        if key == "name" and isinstance(node, str):
+            return position.get(node, node)
+        return node
+
+    config = json.loads(model.to_json())
+    return canonical(config) | {"weight_shapes": [list(w.shape) for w in model.weights]}
+
+
+def _code(objects) -> str:
+    """A hash of the source of every class and function among ``objects`` (and their bases)
+    that Keras does not define: editing a custom layer or loss invalidates its runs."""
+    import inspect
+    import sys
+
+    sources = set()
+    for obj in objects:
+        found = [obj] if inspect.isfunction(obj) else list(type(obj).__mro__)
+        for item in found:
+            module = getattr(item, "__module__", "") or ""
+            if module.split(".")[0] in ("keras", "builtins", "tensorflow", "jax", "torch"):
+                continue
+            for part in (item, sys.modules.get(module)):  # its module: what it calls
+                try:
+                    sources.add(inspect.getsource(part))
+                except (TypeError, OSError):  # defined where no source is kept
+                    sources.add(f"{module}.{getattr(part, '__qualname__', part)}")
+    return hashlib.sha256("\n".join(sorted(sources)).encode()).hexdigest()[:16]
 
 
 def _rng_variables(model) -> list:
@@ -75,7 +108,18 @@ def _optimizer(optimizer, learning_rate):
         optimizer = keras.optimizers.get(optimizer)
         if learning_rate is not None:
             optimizer.learning_rate = learning_rate
+    elif learning_rate is not None:
+        raise ValueError("fit: learning_rate is for an optimizer given by name ('adam'); "
+                         "set it on the optimizer object instead, e.g. "
+                         "keras.optimizers.Adam(learning_rate)")
     return optimizer
+
+
+def _checked_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name or "") or ".." in name:
+        raise ValueError(f"fit: name {name!r} must be a plain file name (letters, digits, "
+                         "'.', '_' and '-'; no folders): it names the cached weights")
+    return name
 
 
 def _unnamed(serialized):
@@ -165,15 +209,25 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
     profile = get_profile()
     epochs = profile.epochs(epochs)
     batch_size = batch_size or profile.batch_size
+    name = _checked_name(name)
     y = x if y is None else y
+    checked = {}  # each array once (an autoencoder's y is its x)
+    for what, array in (("x", x), ("y", y), *(
+            (f"validation_data[{i}]", a) for i, a in enumerate(validation_data or ()))):
+        checked.setdefault(id(array), (what, array))
+    for what, array in checked.values():
+        check_not_test(array, f"fit({name!r}): {what}")
     opt = _optimizer(optimizer, learning_rate)
     initial = [keras.ops.convert_to_numpy(v) for v in model.variables]  # weights and RNG states
     settings = {
+        "cache_version": CACHE_VERSION,
         "name": name, "epochs": epochs, "batch_size": batch_size, "patience": patience, "seed": seed,
         "loss": _unnamed(keras.losses.serialize(keras.losses.get(loss))),
-        "metrics": [m if isinstance(m, str) else keras.metrics.serialize(m) for m in metrics or ()],
+        "metrics": [m if isinstance(m, str) else _unnamed(keras.metrics.serialize(m))
+                    for m in metrics or ()],
         "optimizer": _unnamed(keras.optimizers.serialize(opt)), "profile": profile.name,
         "model": _architecture(model),
+        "code": _code([*model._flatten_layers(include_self=True, recursive=True), loss]),
         "initial_state": _fingerprint(*initial),
         "data": _fingerprint(x, y, *(validation_data or ())),
         "backend": keras.backend.backend(), "keras": keras.__version__,
@@ -186,10 +240,9 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
     keras.utils.set_random_seed(seed)
 
     result = None if retrain else _load(model, weights, record, initial)
-    if result is not None:
-        if verbose:
-            print(f"{name}: reused trained weights ({result.epochs} epochs, trained in "
-                  f"{result.seconds:.0f} s); set {RETRAIN_ENV}=1 to train again")
+    if result is not None:  # always said, so that nobody mistakes a reused run for a new one
+        print(f"{name}: reused trained weights ({result.epochs} epochs, trained in "
+              f"{result.seconds:.0f} s); set {RETRAIN_ENV}=1 to train again")
     else:
         callbacks = [_epoch_lines(epochs, len(x))] if verbose else []
         if patience is not None and validation_data is not None:
@@ -221,16 +274,17 @@ def record_training_time() -> float:
     """
     import keras
 
-    from helpers.environment import describe_device
+    from helpers.environment import describe_device, seconds_since_setup
     from helpers.results import record
 
-    from helpers.environment import seconds_since_setup
-
-    runs = {r.weights: r for r in SESSION}  # a run reused twice in one chapter counts once
-    seconds = float(sum(r.seconds for r in runs.values()))
+    runs: dict[str, list[TrainResult]] = {}
+    for result in SESSION:
+        runs.setdefault(result.weights, []).append(result)
+    # a run trained in this execution and then reused by it counts once, inside the wall time
+    reused = sum(rs[0].seconds for rs in runs.values() if all(r.reused for r in rs))
+    seconds = float(sum(rs[0].seconds for rs in runs.values()))
     device = describe_device(keras.backend.backend())
     elapsed = seconds_since_setup()
-    reused = sum(r.seconds for r in runs.values() if r.reused)
     value = {"seconds": seconds, "runs": len(runs), "device": device,
              "chapter_seconds": None if elapsed is None else elapsed + reused,
              "from_empty_cache": not reused}

@@ -21,6 +21,7 @@ import math
 import keras
 import numpy as np
 from keras import layers, ops
+from scipy.special import expit, logsumexp
 
 FLAT_SIZE = 784
 
@@ -42,12 +43,6 @@ def gaussian_log_likelihood(x, mean, std: float):
     d = ops.shape(x)[-1]
     return (-0.5 * ops.sum(ops.square(x - mean), axis=-1) / std**2
             - d * (math.log(std) + 0.5 * math.log(2 * math.pi)))
-
-
-def log_normal(z, mean, log_var):
-    """log N(z; mean, exp(log_var)) per example, summed over the code (nats)."""
-    return -0.5 * ops.sum(log_var + ops.square(z - mean) / ops.exp(log_var)
-                          + math.log(2 * math.pi), axis=-1)
 
 
 def binarize(x, seed: int = 0) -> np.ndarray:
@@ -125,10 +120,26 @@ class VAE(keras.Model):
         self.encoder, self.decoder = encoder, decoder
         self.beta, self.binarize, self.likelihood = float(beta), binarize, likelihood
         self.decoder_std, self.condition_size = float(decoder_std), condition_size
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed, self.seed_generator = seed, keras.random.SeedGenerator(seed)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.built = True  # encoder and decoder are built models: weights can be loaded
+
+    def get_config(self):
+        """Every setting that decides the trained model (the weights cache keys on it)."""
+        return {**super().get_config(),
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                "beta": self.beta, "binarize": self.binarize, "likelihood": self.likelihood,
+                "decoder_std": self.decoder_std, "condition_size": self.condition_size,
+                "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for part in ("encoder", "decoder"):
+            config[part] = keras.saving.deserialize_keras_object(config[part])
+        return cls(**config)
 
     def _split(self, x):
         if not self.condition_size:
@@ -176,7 +187,7 @@ class VAE(keras.Model):
     def decode(self, z, batch_size: int = 1000):
         """Decoded images (Bernoulli probabilities / Gaussian means) of codes ``z``."""
         logits = self.decoder.predict(np.asarray(z, "float32"), batch_size=batch_size, verbose=0)
-        return 1.0 / (1.0 + np.exp(-logits))
+        return expit(logits)
 
     def sample(self, n: int, seed: int = 0, condition=None):
         """``n`` images decoded from codes drawn from the prior N(0, I) with a NumPy seed."""
@@ -233,9 +244,8 @@ def elbo_terms(vae: VAE, x, samples: int = 10, batch_size: int = 1000) -> dict:
 
 def bounds(weights: np.ndarray) -> dict:
     """Per-image ELBO (mean log-weight) and importance-weighted bound (log mean weight), nats."""
-    k = weights.shape[1]
-    top = weights.max(axis=1, keepdims=True)
-    iw = top[:, 0] + np.log(np.exp(weights - top).sum(axis=1)) - math.log(k)
+    weights = np.asarray(weights, np.float64)
+    iw = logsumexp(weights, axis=1) - math.log(weights.shape[1])  # -inf for a row of -inf
     return {"elbo": weights.mean(axis=1), "iw": iw}
 
 

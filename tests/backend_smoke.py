@@ -11,7 +11,7 @@ import sys
 import keras
 import numpy as np
 
-from helpers import anomaly, models, vae
+from helpers import anomaly, models, sparse, vae
 
 
 def blobs(n, seed=0):
@@ -74,7 +74,30 @@ def main():
           f"{'ok' if ok else 'FAILED'}", flush=True)
     if not ok:
         failures.append("vae")
+    if not sparse_ok(flat):
+        failures.append("topk_sae")
     return 1 if failures else 0
+
+
+def sparse_ok(flat):
+    """TopK keeps exactly k per row (ties included) and a TopK SAE trains,
+    its dictionary vectors staying unit norm."""
+    ties = np.random.default_rng(0).integers(1, 4, (64, 32)).astype("float32")
+    kept = np.count_nonzero(keras.ops.convert_to_numpy(
+        sparse.TopK(5)(ties)), axis=1)
+    keras.utils.set_random_seed(0)
+    encoder, decoder, sae = sparse.sparse_autoencoder(784, 256, "topk", k=16)
+    sae.compile(keras.optimizers.Adam(2e-3), "mse")
+    losses = sae.fit(flat, flat, epochs=6, batch_size=16,
+                     verbose=0).history["loss"]
+    kernel = keras.ops.convert_to_numpy(sae.get_layer("dictionary").kernel)
+    l0 = sparse.l0(keras.ops.convert_to_numpy(encoder(flat)))
+    ok = ((kept == 5).all() and l0 <= 16 and losses[-1] < losses[0]
+          and np.allclose(np.linalg.norm(kernel, axis=1), 1, atol=1e-5))
+    print(f"{keras.backend.backend():>10} {'topk_sae':<28} loss "
+          f"{losses[0]:.4f} -> {losses[-1]:.4f} "
+          f"{'ok' if ok else 'FAILED'}", flush=True)
+    return ok
 
 
 if __name__ == "__main__":

@@ -157,3 +157,9 @@ def test_mahalanobis_does_not_depend_on_the_units_of_a_column():
     scale = np.array([1.0, 1000.0, 0.001])
     np.testing.assert_allclose(anomaly.Mahalanobis(normal)(other),
                                anomaly.Mahalanobis(normal * scale)(other * scale), rtol=1e-6)
+
+
+def test_a_nan_score_refuses_a_threshold():
+    scores = np.array([0.1, 0.2, np.nan, 0.4])
+    with pytest.raises(ValueError, match="1 of 4 normal scores are not finite"):
+        anomaly.threshold_at_fpr(scores, 0.05)

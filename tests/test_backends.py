@@ -29,4 +29,4 @@ def test_models_train_on_backend(backend):
                           capture_output=True, text=True, timeout=600)
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    assert proc.stdout.count(" ok") == 11
+    assert proc.stdout.count(" ok") == 12

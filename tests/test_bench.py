@@ -1,11 +1,12 @@
-"""helpers.bench: the speed comparison's arithmetic, its page, and one tiny real run."""
+"""tools.bench: the speed comparison's arithmetic, its page, and one tiny real run."""
 
 import json
 import os
+from dataclasses import fields
 
 import pytest
 
-from helpers import bench
+from tools import bench
 
 from .conftest import MIRROR
 
@@ -31,14 +32,6 @@ def test_comparison_ratios():
     assert c["time_to_target_ratio"] == pytest.approx(3.25)
     assert c["final_mse_equal_or_better"]
     assert bench.compare(seed, run([1.0], [0.5]), 0.012)["time_to_target_ratio"] is None
-
-
-def test_levers_change_the_seed_recipe_one_thing_at_a_time():
-    pipeline = bench.PIPELINES["gpu"]
-    levers = {r.name: r for r in bench.lever_recipes(pipeline)}
-    assert levers["XLA"].jit_compile is True and levers["XLA"].batch_size == bench.SEED_STYLE.batch_size
-    assert levers["bfloat16"].dtype_policy == "mixed_bfloat16"
-    assert levers[f"batch {pipeline.batch_size}"].optimizer == bench.SEED_STYLE.optimizer
 
 
 def test_device_slugs_are_file_names():
@@ -76,8 +69,8 @@ def test_tiny_benchmark_writes_json_and_page(tmp_path, monkeypatch):
                        "--out", str(tmp_path)]) == 0
     (path,) = tmp_path.glob("bench-*.json")
     b = json.loads(path.read_text())
-    assert b["versions"]["keras"] and b["device"]
     t = b["training"]
+    assert t["measured"]["versions"]["keras"] and t["measured"]["date"] and b["device"]
     for r in (t["seed"], t["book"]):
         assert len(r["epoch_seconds"]) == 2 and all(0 < m < 1 for m in r["test_mse"])
     page = tmp_path / "perf.md"
@@ -86,13 +79,12 @@ def test_tiny_benchmark_writes_json_and_page(tmp_path, monkeypatch):
     assert "| seed-style |" in text and "| book pipeline |" in text and "Throughput ratio" in text
 
 
-def test_chapter_timing_runs_each_notebook_with_the_profile_and_an_empty_cache(tmp_path, monkeypatch):
+def test_chapter_timing_runs_each_notebook_with_the_profile(tmp_path, monkeypatch):
     import nbformat
 
     monkeypatch.setenv("AEBOOK_PROFILE", "full")
     (tmp_path / "notebooks").mkdir()
-    check = ("import os\nassert os.environ['AEBOOK_PROFILE'] == 'quick'\n"
-             "assert not os.path.exists(os.environ['AEBOOK_CACHE'])")
+    check = "import os\nassert os.environ['AEBOOK_PROFILE'] == 'quick'"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(check)]),
                    tmp_path / "notebooks" / "01_check.ipynb")
     timing = bench.time_chapters("quick", tmp_path, log=lambda *a: None)
@@ -113,15 +105,15 @@ def test_chapter_table_says_when_a_chapter_has_no_time_from_an_empty_cache(tmp_p
 def test_chapter_timing_keeps_its_folder_only_when_asked_and_only_an_empty_one(tmp_path):
     import nbformat
 
-    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
     code = "open('made.txt', 'w').write('x')"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]),
-                   tmp_path / "notebooks" / "01_make.ipynb")
+                   tmp_path / "repo" / "notebooks" / "01_make.ipynb")
     keep = tmp_path / "kept"
-    bench.time_chapters("quick", tmp_path, keep=keep, log=lambda *a: None)
+    bench.time_chapters("quick", tmp_path / "repo", keep=keep, log=lambda *a: None)
     assert (keep / "made.txt").is_file() and (keep / "01_make.ipynb").is_file()
     with pytest.raises(SystemExit, match="not an empty folder"):
-        bench.time_chapters("quick", tmp_path, keep=keep, log=lambda *a: None)
+        bench.time_chapters("quick", tmp_path / "repo", keep=keep, log=lambda *a: None)
 
 
 def test_full_profile_run_is_shown_beside_the_budgets_and_the_previous_edition(tmp_path):
@@ -135,12 +127,82 @@ def test_full_profile_run_is_shown_beside_the_budgets_and_the_previous_edition(t
     assert "| **all chapters** | **4700** | **78.3** | **OVER** 75 | **149** " in page
 
 
-def test_quality_guards_say_met_or_missed_from_the_records(tmp_path):
+@pytest.mark.parametrize("kind", ["cpu", "gpu"])
+def test_each_lever_changes_exactly_one_setting_of_the_pipeline(kind):
+    pipeline = bench.PIPELINES[kind]
+    settings = [f.name for f in fields(bench.Recipe) if f.name != "name"]
+    changed = []
+    for lever in bench.lever_recipes(pipeline):
+        differ = [s for s in settings if getattr(lever, s) != getattr(pipeline, s)]
+        assert len(differ) == 1, (lever.name, differ)
+        changed += differ
+    assert sorted(changed) == sorted(settings)  # every setting, each once
+
+
+def test_a_kept_folder_inside_the_checkout_is_refused(tmp_path):
+    (tmp_path / "notebooks").mkdir()  # a checkout: the chapters would record into its results/
+    with pytest.raises(SystemExit, match="inside"):
+        bench.time_chapters("quick", tmp_path, keep=tmp_path / "runs" / "full", log=lambda *a: None)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_chapters_start_from_an_empty_weights_cache_but_keep_the_downloaded_data(
+        tmp_path, isolated_data_env):
+    import nbformat
+
+    (isolated_data_env / "mnist").mkdir(parents=True)
+    (isolated_data_env / "mnist" / "t10k-images-idx3-ubyte.gz").write_text("data")
+    (isolated_data_env / "models").mkdir()
+    (isolated_data_env / "models" / "w.weights.h5").write_text("weights")
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
+    check = ("import os\ncache = os.environ['AEBOOK_CACHE']\n"
+             "assert os.path.isfile(os.path.join(cache, 'mnist', 't10k-images-idx3-ubyte.gz'))\n"
+             "assert not os.path.exists(os.path.join(cache, 'models'))")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(check)]),
+                   tmp_path / "repo" / "notebooks" / "01_check.ipynb")
+    bench.time_chapters("quick", tmp_path / "repo", log=lambda *a: None)
+    assert (isolated_data_env / "models" / "w.weights.h5").is_file()  # the reader's own cache
+
+
+def test_a_rerun_keeps_the_versions_and_date_each_figure_was_measured_with(tmp_path, monkeypatch):
+    import helpers.environment
+
+    seed, book = run([3.0, 2.0], [0.05, 0.04]), run([3.0, 2.0], [0.05, 0.03])
+    comparison = bench.compare(seed, book, 0.045)
+    out = tmp_path / f"bench-{bench.device_slug('CPU only')}.json"
+    out.write_text(json.dumps({
+        "device": "CPU only", "backend": "jax", "versions": {"keras": "0.1"}, "updated": "1999-01-01",
+        "training": {"data": "d", "epochs": 2, "seed": seed, "book": book, "comparison": comparison},
+        "chapters": []}))
+    monkeypatch.setattr(helpers.environment, "describe_device", lambda backend: "CPU only")
+    monkeypatch.setattr(bench, "time_chapters", lambda *a, **k: {
+        "profile": "quick", "seconds": {"01_a": 1.0}, "total_seconds": 1.0})
+    assert bench.main(["--no-training", "--chapters", "quick", "--out", str(tmp_path)]) == 0
+    lines = bench.render_page(tmp_path).splitlines()
+    training = next(line for line in lines if line.startswith("Training the seed's"))
+    chapters = next(line for line in lines if line.startswith("Every chapter end to end"))
+    assert "1999-01-01" in training and "keras 0.1" in training and "jax" in training
+    assert "1999-01-01" not in chapters and "keras 0.1" not in chapters
+
+
+def test_a_missing_results_folder_is_an_error_naming_it(tmp_path):
+    with pytest.raises(SystemExit, match="no-such-folder"):
+        bench.main(["--page", str(tmp_path / "no-such-folder"), str(tmp_path / "out.md")])
+    assert not (tmp_path / "out.md").exists()
+
+
+def test_guards_judge_validation_figures_and_report_test_figures_as_they_fall(tmp_path):
     assert bench._quality_guards(tmp_path) == []  # nothing recorded: no table
+    (tmp_path / "02_dense_autoencoder.json").write_text(json.dumps({"results": {
+        "notmnist.dense_ae.improved.test_mse": {"value": 0.0110, "protocol": "p"},
+        "notmnist.dense_ae.validation_mse": {"value": {"deeper + shifts": 0.0101}, "protocol": "p"}}}))
     (tmp_path / "06_classifiers_on_codes.json").write_text(json.dumps({"results": {
-        "notmnist.cnn_best.acc": {"value": 0.9415, "protocol": "p"},
-        "kmnist.cnn_best.acc": {"value": 0.9725, "protocol": "p"}}}))
+        "notmnist.cnn_best.acc": {"value": 0.9415, "protocol": "p"}}}))
     page = "\n".join(bench._quality_guards(tmp_path))
-    assert "| notmnist.cnn_best.acc | >= 0.95 | 0.9415 | **missed** |" in page
-    assert "| kmnist.cnn_best.acc | >= 0.94 | 0.9725 | met |" in page
-    assert "| mnist.n2d | >= 0.948 | not recorded | |" in page
+    assert "| notmnist.dense_ae.improved.test_mse | <= 0.0105 | validation | 0.0101 | met |" in page
+    assert "| notmnist.cnn_best.acc | >= 0.95 | test | 0.9415 | reported as it falls |" in page
+    assert "| mnist.n2d | >= 0.948 | | not recorded | |" in page
+    (tmp_path / "02_dense_autoencoder.json").write_text(json.dumps({"results": {  # no validation
+        "notmnist.dense_ae.improved.test_mse": {"value": 0.0110, "protocol": "p"}}}))
+    page = "\n".join(bench._quality_guards(tmp_path))
+    assert "| notmnist.dense_ae.improved.test_mse | <= 0.0105 | test | 0.011 | reported as it falls |" in page

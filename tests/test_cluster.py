@@ -17,7 +17,8 @@ def test_perfect_clustering_under_any_naming():
     labels = np.repeat(np.arange(5), 20)
     renamed = (labels + 3) % 5
     s = cluster.scores(labels, renamed)
-    assert s == {"acc": 1.0, "majority_acc": 1.0, "nmi": pytest.approx(1.0), "ari": pytest.approx(1.0), "k": 5}
+    assert s == {"acc": 1.0, "majority_acc": 1.0, "nmi": pytest.approx(1.0),
+                 "ari": pytest.approx(1.0), "k": 5}
 
 
 def test_hungarian_is_one_to_one_but_majority_is_not():

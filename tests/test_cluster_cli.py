@@ -4,6 +4,7 @@ import errno
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -155,3 +156,50 @@ def test_epochs_are_passes_capped_by_the_quick_profile_and_the_plateau_is_flagge
     assert "training: 4 steps of 128 images" in proc.stdout
     warning = [line for line in proc.stderr.splitlines() if "warning:" in line]
     assert len(warning) == 1 and "predicting the mean image" in warning[0]
+
+
+NOISE = re.compile(r"^[IWEF]\d{4} |oneDNN|cuda|absl|TensorFlow binary|rebuild TensorFlow")
+
+
+def test_quiet_runs_a_time_estimate_overwrite_and_the_seeds_spellings(tmp_path):
+    """TensorFlow's start-up log stays hidden unless the user sets TF_CPP_MIN_LOG_LEVEL; the
+    time left is estimated after a few steps; a second run under a tag needs --overwrite,
+    which replaces the earlier outputs; the seed's flag names work."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    env["AEBOOK_PROFILE"] = "quick"
+    args = [sys.executable, "-m", "helpers.cluster", *map(str, bars(tmp_path)), "--steps", "20",
+            "--log-dir", str(tmp_path / "runs")]
+    proc = subprocess.run([*args, "--encoding-size", "8", "--num-clusters", "3",
+                           "--tb-embedding"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [line for line in proc.stderr.splitlines() if NOISE.search(line)] == []
+    assert [line for line in proc.stderr.splitlines()
+            if line and not line.startswith("python -m helpers.cluster: warning:")] == []
+    estimate = [line for line in proc.stdout.splitlines() if "of training left" in line]
+    assert len(estimate) == 1 and estimate[0].split()[1] == "12/20"
+    out = tmp_path / "runs" / "default"
+    first = json.loads((out / "metrics.json").read_text())
+    assert first["k"] == 3 and np.load(out / "codes.npy").shape == (300, 8)
+    assert (out / "projector").is_dir()
+
+    seed_flags = ["--encoding_size=4", "--num_clusters=2", "--tb_embedding=false"]
+    again = subprocess.run([*args, *seed_flags], cwd=ROOT, capture_output=True, text=True,
+                           timeout=300, env=env)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    assert json.loads((out / "metrics.json").read_text()) == first
+
+    again = subprocess.run([*args, *seed_flags, "--overwrite"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads((out / "metrics.json").read_text())["k"] == 2
+    assert np.load(out / "codes.npy").shape == (300, 4)
+    assert sorted(p.name for p in out.iterdir()) == ["codes.npy", "metrics.json"]
+
+
+def test_a_loss_that_is_not_finite_stops_the_run(tmp_path):
+    proc = cli(*bars(tmp_path), "--steps", 20, "--learning-rate", 1e38, "--num-clusters", 3,
+               "--log-dir", tmp_path / "runs")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    assert "not a finite number" in proc.stderr.strip().splitlines()[-1]
+    assert "ACC" not in proc.stdout and not (tmp_path / "runs").exists()

@@ -436,7 +436,8 @@ def test_corrupt_cached_file_is_moved_aside_and_fetched_again(tiny, monkeypatch,
     assert sorted(rows(ds.x_train) + rows(ds.x_val)) == sorted(rows(tiny["arrays"]["train-images"]))
     assert any(p.name.startswith(ALL[0] + ".corrupt-") for p in cache.iterdir())
     out = capsys.readouterr().out
-    assert out.startswith(f"Note: the cached {ALL[0]} is unusable (") and "Moved it aside" not in out
+    assert out.startswith(f"Note: the cached {ALL[0]} is unusable (")
+    assert f"moved it aside to {ALL[0]}.corrupt-" in out and len(out.strip().splitlines()) == 1
     assert out.count("\n") == 1 and str(isolated_data_env) not in out
 
 
@@ -484,12 +485,12 @@ def test_read_only_cache_folder(tiny, monkeypatch, isolated_data_env):
 def test_checksum_marker_avoids_rehashing(tiny, tmp_path, monkeypatch):
     copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
     calls = []
-    real = data._sha256_of_payload
-    monkeypatch.setattr(data, "_sha256_of_payload", lambda p: calls.append(p) or real(p))
+    real = data._sha256
+    monkeypatch.setattr(data, "_sha256", lambda b: calls.append(b) or real(b))
     load_dataset("mnist", data_dir=tmp_path / "mine")
     assert len(calls) == 4
     load_dataset("mnist", data_dir=tmp_path / "mine")
-    assert len(calls) == 4  # verified once, remembered by path, size and mtime
+    assert len(calls) == 4  # verified once, remembered by path and a key of the file
     write_idx_gz(tmp_path / "mine" / "mnist" / ALL[2], tiny["arrays"]["t10k-images"])
     load_dataset("mnist", data_dir=tmp_path / "mine")
     assert len(calls) == 5  # a rewritten file is hashed again

@@ -87,3 +87,25 @@ def test_a_long_legend_goes_beside_the_curves():
     legend, axes = many.axes[0].get_legend().get_window_extent(), many.axes[0].get_window_extent()
     assert legend.x0 >= axes.x1  # ten entries: the legend starts right of the axes
     assert many.get_figwidth() > few.get_figwidth()
+
+
+def test_mosaic_scales_by_the_dtype_not_by_the_values():
+    from helpers.plots import mosaic
+
+    bright = np.full((1, 28, 28), 0.5, np.float32)
+    bright[0, 0, 0] = 1.02  # a linear output slightly above 1
+    tile = mosaic(bright, 1, 1, pad=0)
+    assert tile[0, 0] == 1 and tile[5, 5] == 0.5  # clipped, not divided by 255
+    dark = np.ones((1, 28, 28), np.uint8)  # uint8 values 0-255, however dark the image
+    assert mosaic(dark, 1, 1, pad=0)[5, 5] == 1 / 255
+
+
+def test_mosaic_lays_images_out_row_by_row_in_white_frames():
+    from helpers.plots import mosaic
+
+    images = np.arange(5, dtype=np.float32)[:, None, None] / 8 * np.ones((5, 28, 28), np.float32)
+    grid = mosaic(images, 2, 3, pad=2)
+    assert grid.shape == (2 * 32, 3 * 32)
+    centres = grid[16::32, 16::32]
+    assert centres.tolist() == [[0, 0.125, 0.25], [0.375, 0.5, 1]]  # the unused cell stays white
+    assert (grid[:2] == 1).all() and (grid[:, 30:34] == 1).all()  # frames of 2 px per image

@@ -100,3 +100,65 @@ def test_auroc():
     same = np.random.default_rng(4).random(100)
     assert scores.auroc(same, same) == 0.5
     assert scores.auroc([0.1, 0.4], [0.35, 0.8]) == 0.75  # 3 of the 4 pairs in order
+
+
+def test_wilson_interval_reaches_zero_and_one_exactly():
+    for n in (7, 9, 10, 13):  # not 2.8e-17 or 0.9999999999999999
+        assert scores.wilson_interval(0, n)[0] == 0.0
+        assert scores.wilson_interval(n, n)[1] == 1.0
+    assert scores.wilson_interval(1, 3) == pytest.approx((0.0615, 0.7923), abs=1e-4)
+
+
+@pytest.mark.parametrize("y_true, y_pred", [
+    (np.arange(4), np.array([1, 2, 3, 0])[:, None]),  # broadcast, this once scored 1.0
+    (np.arange(4), np.arange(3)),
+    (np.zeros((2, 2)), np.zeros((2, 2))),
+])
+def test_accuracy_refuses_arrays_that_are_not_two_matching_vectors(y_true, y_pred):
+    with pytest.raises(ValueError, match="shape"):
+        scores.accuracy(y_true, y_pred)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bootstrap_interval_of_acc_contains_it_near_chance(seed):
+    """Re-matching clusters on every resample biases ACC upward: near chance the interval
+    once lay wholly above the estimate (0.187, interval 0.203-0.253)."""
+    rng = np.random.default_rng(seed)
+    labels, clusters = rng.integers(0, 10, 300), rng.integers(0, 10, 300)
+    acc = scores.hungarian_accuracy(labels, clusters)
+    low, high = scores.bootstrap_interval(labels, clusters, scores.hungarian_accuracy)
+    assert low < acc < high and high - low < 0.12
+    assert (low, high) == scores.bootstrap_interval(labels, clusters,
+                                                    scores.hungarian_accuracy)
+
+
+def test_matched_correct_is_the_per_image_hit_of_the_hungarian_matching():
+    labels = np.array([0] * 6 + [1] * 4)
+    clusters = np.array([5, 5, 5, 5, -1, -1, 2, 2, 2, 2])  # cluster -1 is left unmatched
+    hits = scores.matched_correct(labels, clusters)
+    assert hits.tolist() == [True] * 4 + [False] * 2 + [True] * 4
+    assert hits.mean() == scores.hungarian_accuracy(labels, clusters)
+
+
+def test_bootstrap_interval_still_takes_other_metrics():
+    from sklearn.metrics import normalized_mutual_info_score
+
+    labels, clusters = _noisy_clustering(400)
+    low, high = scores.bootstrap_interval(labels, clusters, normalized_mutual_info_score,
+                                          n_boot=100)
+    assert low <= normalized_mutual_info_score(labels, clusters) <= high
+
+
+def test_image_quality_of_uint8_images_matches_their_float_copies():
+    rng = np.random.default_rng(6)
+    clean = rng.integers(0, 256, (3, 28, 28)).astype(np.uint8)
+    noisy = np.clip(clean + rng.integers(-20, 21, clean.shape), 0, 255).astype(np.uint8)
+    as_bytes = scores.image_quality(clean, noisy)
+    as_floats = scores.image_quality(clean / 255, noisy / 255)
+    assert as_bytes == pytest.approx(as_floats) and as_bytes["psnr"] > 20
+    assert scores.image_quality(clean, noisy / 255) == pytest.approx(as_floats)
+
+
+def test_image_quality_refuses_different_shapes():
+    with pytest.raises(ValueError, match="shape"):  # one image against two once broadcast
+        scores.image_quality(np.zeros((2, 28, 28)), np.zeros((1, 28, 28)))

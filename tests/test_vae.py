@@ -99,3 +99,31 @@ def test_active_units_and_conditional_shapes():
     out = cvae(x, training=True)
     assert numpy(out["logits"]).shape == (4, 784) and numpy(out["target"]).shape == (4, 784)
     assert cvae.sample(4, seed=0, condition=np.eye(10)[:4]).shape == (4, 784)
+
+
+def test_bounds_of_a_row_of_minus_infinity_is_minus_infinity():
+    weights = np.array([[-np.inf, -np.inf], [-1.0, -3.0]])
+    b = vae.bounds(weights)
+    assert b["iw"][0] == -np.inf and not np.isnan(b["iw"]).any()
+    assert b["iw"][1] == pytest.approx(np.log((np.exp(-1) + np.exp(-3)) / 2))
+
+
+def test_the_config_holds_every_setting_and_round_trips():
+    model = small_vae(beta=3.0, likelihood="gaussian", decoder_std=0.5, binarize=False, seed=4)
+    config = model.get_config()
+    assert {k: config[k] for k in ("beta", "likelihood", "decoder_std", "binarize", "seed")} == {
+        "beta": 3.0, "likelihood": "gaussian", "decoder_std": 0.5, "binarize": False, "seed": 4}
+    again = vae.VAE.from_config(config)
+    assert again.beta == 3.0 and again.likelihood == "gaussian" and again.seed == 4
+
+
+@pytest.mark.parametrize("change", [{"beta": 50.0}, {"likelihood": "gaussian"},
+                                    {"decoder_std": 0.1}, {"binarize": False}])
+def test_a_cached_vae_is_never_reused_for_other_settings(change, capsys):
+    x = blobs(64)
+    run = vae.train(small_vae(), x[:48], vae.binarize(x[48:]), name="vae_key", epochs=1)
+    assert not run.reused
+    assert vae.train(small_vae(), x[:48], vae.binarize(x[48:]), name="vae_key", epochs=1).reused
+    assert "vae_key: reused trained weights" in capsys.readouterr().out  # said, even quietly
+    other = vae.train(small_vae(**change), x[:48], vae.binarize(x[48:]), name="vae_key", epochs=1)
+    assert not other.reused

@@ -68,3 +68,20 @@ def test_improved_conv_autoencoder_with_strides_and_transposed_convolutions():
                + 14 * 14 * 64 * (9 * 64) + 14 * 14 * 64 * 9 * 32        # conv, transposed 14 -> 28
                + 28 * 28 * 1 * (9 * 32))                                # reconstruction
     assert multiply_adds(models.conv_autoencoder_improved()[2]) == encoder + decoder
+
+
+def test_a_layer_it_cannot_count_is_named_not_counted_as_zero():
+    with pytest.raises(TypeError, match="LayerNormalization"):
+        multiply_adds(model((8,), layers.Dense(4), layers.LayerNormalization()))
+
+
+@pytest.mark.parametrize("build", [
+    models.dense_autoencoder, models.single_layer_autoencoder, models.dense_autoencoder_improved,
+    models.conv_autoencoder, models.conv_autoencoder_improved,
+    models.conv_autoencoder_bottleneck, models.compact_conv_autoencoder,
+    models.deep_dense_autoencoder, models.cnn_classifier_seed,
+    lambda: models.cnn_classifier_improved(width=16), lambda: models.cnn_classifier_strided(width=16)])
+def test_every_model_the_chapters_count_is_counted(build):  # chapters 2, 3, 4 and 6
+    built = build()
+    for m in built if isinstance(built, tuple) else (built,):
+        assert multiply_adds(m) > 0

@@ -1,12 +1,12 @@
 """How fast the book trains: seed-style training against the book's pipeline, and chapter timings.
 
-``python -m helpers.bench`` (``make bench``) trains the notMNIST blog seed's 314,625-parameter
+``python -m tools.bench`` (``make bench``) trains the notMNIST blog seed's 314,625-parameter
 conv autoencoder on Fashion-MNIST twice on the current device, once as the seed did (NumPy arrays
 to ``fit``, batch 128, RMSprop) and once with the book's pipeline, and reports images/s, seconds
 per epoch and the wall time to reach a fixed test MSE, with their ratio. ``--chapters quick``
-(or ``full``) also executes every chapter end to end with a fresh weights cache and times it.
-The figures go to ``results/bench-<device>.json``; ``--page`` renders them for the book's
-Performance appendix.
+(or ``full``) also executes every chapter end to end with an empty weights cache and times it.
+The figures go to ``results/bench-<device>.json``, each with the date, backend and versions it
+was measured with; ``--page`` renders them for the book's Performance appendix.
 """
 
 from __future__ import annotations
@@ -14,21 +14,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import platform
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from helpers.files import atomic_write
-from helpers.report import CHAPTER_FILES, REFERENCES, Reference, displayed
+from tools.references import (BOOK_BUDGET_S, CHAPTER_BUDGET_S, GUARDS,
+                              PREVIOUS_EDITION_TRAINING_S, reference)
+from tools.report import CHAPTER_FILES, displayed, readable, status, validation_figure
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ def versions() -> dict:
     if backend in ("tensorflow", "jax", "torch"):
         found[backend] = __import__(backend).__version__
     return found
+
+
+def stamp() -> dict:
+    """When, on which backend and with which versions a measurement is being made."""
+    import keras
+
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "backend": keras.backend.backend(), "versions": versions()}
 
 
 def _optimizer(recipe: Recipe, epochs: int, n_images: int):
@@ -148,19 +157,43 @@ def compare(seed_run: dict, book_run: dict, target: float) -> dict:
     }
 
 
-def time_chapters(profile: str, root: Path, keep: Path | None = None, log=print) -> dict:
-    """Execute every chapter end to end in ``profile`` with an empty weights cache; seconds each.
+def cache_without_weights(folder: Path) -> Path:
+    """Make ``folder`` a cache that links every entry of the reader's cache but the weights
+    (``models``): the chapters start from no trained model, with the data already downloaded."""
+    from helpers.data import cache_dir
 
-    Each notebook runs from a copy in a temporary folder (or in ``keep``, which must be empty
-    or absent and is kept: its ``cache``, ``results`` and the executed notebooks), so neither
-    the committed notebooks nor ``results/`` are touched.
+    folder.mkdir(parents=True)
+    if cache_dir().is_dir():
+        for entry in cache_dir().iterdir():
+            if entry.name != "models":
+                (folder / entry.name).symlink_to(entry.resolve())
+    return folder
+
+
+def check_keep(keep: Path | None, root: Path) -> None:
+    """Refuse a ``--keep`` folder that is not empty, or inside the checkout ``root``."""
+    if keep is None:
+        return
+    if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        raise SystemExit(f"--keep {keep}: not an empty folder; name a new or empty one "
+                         "(the chapters must start from an empty weights cache)")
+    if keep.resolve().is_relative_to(root.resolve()):
+        raise SystemExit(f"--keep {keep}: inside the checkout {root}, whose results/ the "
+                         "chapters would overwrite; name a folder outside it")
+
+
+def time_chapters(profile: str, root: Path, keep: Path | None = None, log=print) -> dict:
+    """Execute every chapter of the checkout ``root`` end to end in ``profile`` with an empty
+    weights cache; seconds each.
+
+    Each notebook runs from a copy in a temporary folder (or in ``keep``, a new or empty folder
+    outside the checkout, which is kept: its ``cache``, ``results`` and the executed
+    notebooks), so neither the committed notebooks nor ``results/`` are touched.
     """
     import nbformat
     from nbclient import NotebookClient
 
-    if keep is not None and keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
-        raise SystemExit(f"--keep {keep}: not an empty folder; name a new or empty one "
-                         "(the chapters must start from an empty weights cache)")
+    check_keep(keep, root)
     timings = {}
     with contextlib.ExitStack() as stack:
         if keep is None:
@@ -168,7 +201,8 @@ def time_chapters(profile: str, root: Path, keep: Path | None = None, log=print)
         else:
             work = keep.resolve()
             work.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "AEBOOK_PROFILE": profile, "AEBOOK_CACHE": str(work / "cache")}
+        env = {**os.environ, "AEBOOK_PROFILE": profile,
+               "AEBOOK_CACHE": str(cache_without_weights(work / "cache"))}
         for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             log(f"  executing {path.name} ({profile} profile)...")
@@ -189,6 +223,23 @@ def _fmt(value, spec=".0f", unit="", none="not reached"):
     return none if value is None else format(value, spec) + unit
 
 
+def stamped(bench: dict) -> dict:
+    """``bench`` with a stamp in each measurement. An older file kept one stamp for the whole
+    file, that of its last write: it goes to each measurement that has none."""
+    old = {"date": bench.pop("updated", None), "backend": bench.pop("backend", None),
+           "versions": bench.pop("versions", None)}
+    for measurement in [bench.get("training"), bench.get("levers"), *bench.get("chapters", [])]:
+        if measurement is not None:
+            measurement.setdefault("measured", old)
+    return bench
+
+
+def _measured(measurement: dict) -> str:
+    m = measurement["measured"]
+    return (f"measured {m['date']}, backend {m['backend']}; "
+            + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
+
+
 def render_page(results_dir: Path) -> str:
     """Markdown tables of every ``bench-*.json``: training speed and chapter timings per device."""
     files = sorted(Path(results_dir).glob("bench-*.json"))
@@ -196,14 +247,13 @@ def render_page(results_dir: Path) -> str:
     if not files:
         return "\n".join(lines + ["No benchmark has been recorded yet: run `make bench`."]) + "\n"
     for path in files:
-        b = json.loads(path.read_text())
-        v = ", ".join(f"{k} {val}" for k, val in b["versions"].items())
-        lines += [f"### {b['device']}", "",
-                  f"Backend {b['backend']}; {v}; measured {b['updated']} (`{path.name}`).", ""]
+        b = stamped(json.loads(path.read_text()))
+        lines += [f"### {b['device']}", "", f"From `{path.name}`.", ""]
         if "training" in b:
             t, c = b["training"], b["training"]["comparison"]
             lines += [f"Training the seed's 314,625-parameter conv AE on {t['data']}, "
-                      f"{t['epochs']} epochs each, one after the other in one process:", "",
+                      f"{t['epochs']} epochs each, one after the other in one process "
+                      f"({_measured(t)}):", "",
                       "| recipe | settings | first epoch s | s / epoch | images / s | final test MSE | "
                       f"s to test MSE {c['target_mse']:g} |",
                       "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -220,14 +270,16 @@ def render_page(results_dir: Path) -> str:
                       ""]
         if "levers" in b:
             lv = b["levers"]
-            lines += [f"Each change of the pipeline on its own, on {lv['data']}, {lv['epochs']} epochs each:",
-                      "", "| recipe | settings | s / epoch | images / s | vs seed-style | final test MSE |",
-                      "| --- | --- | --- | --- | --- | --- |"]
-            base = lv["runs"][0]["images_per_second"]
+            base = lv["runs"][0]
+            lines += [f"Each lever timed on its own against the first row, on {lv['data']}, "
+                      f"{lv['epochs']} epochs each ({_measured(lv)}):", "",
+                      f"| recipe | settings | s / epoch | images / s | vs {base['recipe']['name']} | "
+                      "final test MSE |", "| --- | --- | --- | --- | --- | --- |"]
             for run in lv["runs"]:
                 lines.append(f"| {run['recipe']['name']} | {run['description']} | "
                              f"{run['seconds_per_epoch']:.1f} | {run['images_per_second']:,.0f} | "
-                             f"{run['images_per_second'] / base:.2f}x | {run['final_test_mse']:.5f} |")
+                             f"{run['images_per_second'] / base['images_per_second']:.2f}x | "
+                             f"{run['final_test_mse']:.5f} |")
             lines.append("")
         for timing in b.get("chapters", []):
             lines += _chapter_timings(timing)
@@ -241,7 +293,8 @@ def _within(seconds: float, budget: float) -> str:
 def _chapter_timings(timing: dict) -> list[str]:
     """One benchmark run of every chapter; a full-profile run beside the budgets and the
     previous edition's training times."""
-    lines = [f"Every chapter end to end, {timing['profile']} profile, empty weights cache:", ""]
+    lines = [f"Every chapter end to end, {timing['profile']} profile, empty weights cache "
+             f"({_measured(timing)}):", ""]
     total = timing["total_seconds"]
     if timing["profile"] != "full":
         return lines + ["| chapter | seconds |", "| --- | --- |",
@@ -260,51 +313,38 @@ def _chapter_timings(timing: dict) -> list[str]:
         "(training alone) |", ""]
 
 
-CHAPTER_BUDGET_S = 15 * 60  # full profile, 2-core CPU, from an empty weights cache
-BOOK_BUDGET_S = 75 * 60
-# What each chapter's training took in the previous edition's full-profile outputs (commit
-# efd4c74, results/*.json, 2-core CPU): the baseline of the CPU-budget work.
-PREVIOUS_EDITION_TRAINING_S = {
-    "02_dense_autoencoder": 641.4, "03_convolutional_autoencoders": 2513.5,
-    "04_denoising_autoencoder": 616.4, "05_clustering_latent_space": 2785.5,
-    "06_classifiers_on_codes": 2145.8, "07_latent_priors": 222.4,
-}
-
-
-# The quality figures the CPU-budget work must not make worse (issue 19): chapter, record key,
-# "<=" or ">=", the bound. The figure shown is the one the results page shows for that key.
-QUALITY_GUARDS = [
-    ("02_dense_autoencoder", "notmnist.dense_ae.improved.test_mse", "<=", 0.0105),
-    ("04_denoising_autoencoder", "notmnist.denoise.improved.gaussian0.5", "<=", 0.0152),
-    ("04_denoising_autoencoder", "notmnist.denoise.improved.gaussian0.7", "<=", 0.0269),
-    ("05_clustering_latent_space", "mnist.n2d", ">=", 0.948),
-    ("05_clustering_latent_space", "mnist.n2d_shifted_copies", ">=", 0.948),
-    ("06_classifiers_on_codes", "notmnist.lr_on_codes.acc", ">=", 0.90),
-    ("06_classifiers_on_codes", "notmnist.cnn_best.acc", ">=", 0.95),
-    ("06_classifiers_on_codes", "kmnist.cnn_best.acc", ">=", 0.94),
-]
+def _guard_row(results: dict, key: str, target: tuple[str, float]) -> str:
+    """A guard judged on the validation figure its key's reference reads, or its test figure
+    reported as it falls."""
+    ref = reference(key)
+    value, field, _ = displayed(results[key], ref)
+    row = f"| {key}{'.' + field if field else ''} | {target[0]} {target[1]:g} |"
+    figure = validation_figure(results, ref)
+    if figure is None:
+        return f"{row} test | {readable(value)} | reported as it falls |"
+    verdict = status(*figure, target)
+    verdict = {"MISSED": "**missed**", "within noise": "*within noise*"}.get(verdict, verdict)
+    return f"{row} validation | {readable(figure[0])} | {verdict} |"
 
 
 def _quality_guards(results_dir: Path) -> list[str]:
-    """A table of the guarded quality figures as the chapters recorded them, met or missed
-    (empty when no chapter has recorded any)."""
+    """A table of the guarded quality figures as the chapters recorded them (empty when no
+    chapter has recorded any)."""
     rows, missing = [], []
-    for chapter, key, op, bound in QUALITY_GUARDS:
+    for chapter, key, target in GUARDS:
         path = results_dir / f"{chapter}.json"
-        entry = json.loads(path.read_text())["results"].get(key) if path.exists() else None
-        if entry is None:
-            missing.append(f"| {key} | {op} {bound:g} | not recorded | |")
-            continue
-        value, field, _ = displayed(entry, REFERENCES.get(key, Reference()))
-        met = value <= bound if op == "<=" else value >= bound
-        rows.append(f"| {key}{'.' + field if field else ''} | {op} {bound:g} | {value:.4g} | "
-                    f"{'met' if met else '**missed**'} |")
+        results = json.loads(path.read_text())["results"] if path.exists() else {}
+        if key in results:
+            rows.append(_guard_row(results, key, target))
+        else:
+            missing.append(f"| {key} | {target[0]} {target[1]:g} | | not recorded | |")
     if not rows:
         return []
     return ["### Quality guards", "",
-            "The figures the CPU budget must not make worse, as the chapters recorded them "
-            "(test part, scored once):", "",
-            "| record | target | this edition | |", "| --- | --- | --- | --- |",
+            "The figures the CPU budget must not make worse, as the chapters recorded them. A "
+            "guard is judged on a validation figure where the chapter records one; a test "
+            "figure, scored once, is reported as it falls:", "",
+            "| record | target | figure | this edition | |", "| --- | --- | --- | --- | --- |",
             *rows, *missing, ""]
 
 
@@ -359,23 +399,24 @@ def _recorded_training_times(results_dir: Path) -> list[str]:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m helpers.bench",
+        prog="python -m tools.bench",
         description="Time seed-style training against the book's pipeline on this device, "
                     "and optionally every chapter end to end.")
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs per recipe (default: 10 on a GPU, 4 on a CPU)")
     p.add_argument("--train-images", type=int, default=None,
-                   help="use only the first N Fashion-MNIST training images (default: all 60,000)")
+                   help="use only the first N Fashion-MNIST training images (default: all of them)")
     p.add_argument("--target-mse", type=float, default=None,
                    help="test MSE for the time-to-target figure (default: 0.006 on a GPU, 0.010 on a CPU)")
     p.add_argument("--levers", type=int, default=0, metavar="N",
-                   help="also time each change of the book's pipeline on its own, on the first N "
-                        "training images (default: 0, skip)")
+                   help="also time the book's pipeline with each of its settings changed on its "
+                        "own, on the first N training images (default: 0, skip)")
     p.add_argument("--chapters", choices=("none", "quick", "full"), default="quick",
                    help="also execute every chapter in this profile and time it (default: quick)")
     p.add_argument("--keep", type=Path, default=None, metavar="DIR",
-                   help="run the chapters in DIR (new or empty) and keep its weights cache, "
-                        "results and executed notebooks (default: a temporary folder)")
+                   help="run the chapters in DIR (new or empty, outside the checkout) and keep "
+                        "its weights cache, results and executed notebooks (default: a temporary "
+                        "folder)")
     p.add_argument("--no-training", action="store_true", help="skip the training comparison")
     p.add_argument("--out", type=Path, default=Path("results"),
                    help="folder for bench-<device>.json (default: results)")
@@ -384,19 +425,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+# The other value of a setting the pipeline shares with the seed: the usual GPU levers.
+LEVERS = {"batch_size": 512, "jit_compile": True, "dtype_policy": "mixed_bfloat16"}
+
+
 def lever_recipes(pipeline: Recipe) -> list[Recipe]:
-    """The seed recipe with one of the pipeline's changes at a time."""
-    base = SEED_STYLE
-    big = pipeline.batch_size if pipeline.batch_size > base.batch_size else 512
-    levers = [Recipe(f"batch {big}", big, base.optimizer,
-                     base.learning_rate * math.sqrt(big / base.batch_size), True,
-                     base.jit_compile, base.dtype_policy),
-              Recipe("Adam + schedule", base.batch_size, "adam", 2e-3, True, base.jit_compile,
-                     base.dtype_policy),
-              Recipe("XLA", base.batch_size, base.optimizer, base.learning_rate, False, True,
-                     base.dtype_policy),
-              Recipe("bfloat16", base.batch_size, base.optimizer, base.learning_rate, False,
-                     base.jit_compile, "mixed_bfloat16")]
+    """The pipeline with one setting changed at a time: to the seed's where the pipeline
+    departs from it, else to its lever in ``LEVERS``."""
+    levers = []
+    for setting in [f.name for f in fields(Recipe) if f.name != "name"]:
+        value = getattr(SEED_STYLE, setting)
+        if value == getattr(pipeline, setting):
+            value = LEVERS[setting]
+        levers.append(replace(pipeline, name=f"{setting}={value}", **{setting: value}))
     return levers
 
 
@@ -404,10 +445,14 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.page:
         results_dir, output = args.page
+        if not results_dir.is_dir():
+            raise SystemExit(f"tools.bench: no results folder {results_dir}")
         atomic_write(output, render_page(results_dir))
         print(f"wrote {output} from {len(list(results_dir.glob('bench-*.json')))} benchmark file(s)")
         return 0
 
+    if args.chapters != "none":
+        check_keep(args.keep, Path.cwd())  # before hours of training, not after
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from helpers.environment import describe_device, native_stderr_silenced
 
@@ -422,10 +467,10 @@ def main(argv=None) -> int:
     target = args.target_mse or (0.006 if kind == "gpu" else 0.010)
     out = args.out / f"bench-{device_slug(device)}.json"
     print(f"Benchmark on {device}, Keras {keras.__version__} ({keras.backend.backend()})", flush=True)
-    report = {"device": device, "backend": keras.backend.backend(), "versions": versions(),
-              "cpu_count": os.cpu_count(), "updated": "", "chapters": []}
+    now = stamp()
+    report = {"device": device, "cpu_count": os.cpu_count(), "chapters": []}
     if out.is_file():  # keep what an earlier run measured that this one does not redo
-        report = {**json.loads(out.read_text()), **{k: report[k] for k in ("device", "backend", "versions")}}
+        report = {**report, **stamped(json.loads(out.read_text())), "device": device}
 
     if not args.no_training:
         ds = load_dataset("fashion_mnist")
@@ -438,25 +483,25 @@ def main(argv=None) -> int:
         seed_run = train_and_time(SEED_STYLE, x_train, x_test, epochs)
         book_run = train_and_time(pipeline, x_train, x_test, epochs)
         training = {"data": data, "epochs": epochs, "seed": seed_run, "book": book_run,
-                    "comparison": compare(seed_run, book_run, target)}
+                    "comparison": compare(seed_run, book_run, target), "measured": now}
         report["training"] = training
         if args.levers:
             subset = x_train[:args.levers]
             report["levers"] = {
                 "data": f"Fashion-MNIST (first {len(subset):,} training / {len(x_test):,} test images)",
-                "epochs": epochs,
-                "runs": [train_and_time(r, subset, x_test, epochs) for r in (SEED_STYLE, *lever_recipes(pipeline))]}
+                "epochs": epochs, "measured": now,
+                "runs": [train_and_time(r, subset, x_test, epochs)
+                         for r in (pipeline, *lever_recipes(pipeline))]}
         c = training["comparison"]
         print(f"book / seed: {c['throughput_ratio']:.2f}x images/s; time to test MSE {target:g}: "
               f"seed {_fmt(c['seed_seconds_to_target'], unit=' s')}, book {_fmt(c['book_seconds_to_target'], unit=' s')}",
               flush=True)
     if args.chapters != "none":
         timing = time_chapters(args.chapters, Path.cwd(), keep=args.keep)
-        report["chapters"] = [t for t in report.get("chapters", []) if t["profile"] != args.chapters]
-        report["chapters"].append(timing)
+        report["chapters"] = [t for t in report["chapters"] if t["profile"] != args.chapters]
+        report["chapters"].append({**timing, "measured": now})
         print(f"all chapters, {args.chapters} profile: {timing['total_seconds'] / 60:.1f} min", flush=True)
 
-    report["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, json.dumps(report, indent=1) + "\n")
     print(f"wrote {out}")

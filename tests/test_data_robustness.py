@@ -1,0 +1,317 @@
+"""helpers.data against hostile or unlucky files: overflowing headers, gzip and npz bombs,
+two processes sharing a cache, killed downloads, replaced files, and the user's own files."""
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+import zipfile
+import zlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from helpers import data
+from helpers.data import DatasetError, load_dataset, read_idx
+
+from .test_data import ALL, copy_files, fresh_notices, idx_bytes, tiny  # noqa: F401 (fixtures)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def gzip_of_zeros(header: bytes, n_zeros: int) -> bytes:
+    """A small gzip file whose payload is ``header`` then ``n_zeros`` zero bytes."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [packer.compress(header)]
+    chunk = bytes(1 << 20)
+    for start in range(0, n_zeros, len(chunk)):
+        parts.append(packer.compress(chunk[: n_zeros - start]))
+    return b"".join(parts) + packer.flush()
+
+
+# ---------------------------------------------------------------- overflowing IDX headers
+
+@pytest.mark.parametrize("dims", [(2**16,) * 4, (2**32 - 1,) * 3, (0, 2**32 - 1, 2**32 - 1)],
+                         ids=["wraps-to-0", "huge", "empty-but-too-big"])
+@pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
+def test_idx_dims_whose_product_overflows(tmp_path, dims, gz):
+    payload = bytes([0, 0, 0x08, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    path = tmp_path / ("huge-idx-ubyte.gz" if gz else "huge-idx-ubyte")
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    with pytest.raises(DatasetError, match="header promises") as err:
+        read_idx(path)
+    assert str(path) in str(err.value)
+
+
+def test_npz_with_an_empty_but_too_big_shape(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    npz_claiming(path, (0, 2**40, 2**40), payload=b"")
+    with pytest.raises(DatasetError, match="cannot hold") as err:
+        data._read_npz(path)
+    assert str(path) in str(err.value)
+
+
+# -------------------------------------------------------------------------- gzip bombs
+
+def bomb_header():
+    return bytes([0, 0, 0x08, 3]) + b"".join(d.to_bytes(4, "big") for d in (100, 28, 28))
+
+
+def test_gzip_bomb_in_a_data_folder_is_cut_off(tiny, tmp_path):
+    folder = tmp_path / "mine" / "mnist"
+    copy_files(tiny["server"], folder, ALL)
+    (folder / ALL[2]).write_bytes(gzip_of_zeros(bomb_header(), 64 << 20))  # 64 MiB from ~64 KiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match="more than") as err:
+            load_dataset("mnist", data_dir=tmp_path / "mine")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(folder / ALL[2]) in str(err.value)
+    assert peak < 8 << 20  # the largest legal file is 78,416 bytes
+
+
+def test_gzip_bomb_given_as_the_users_own_file(tmp_path):
+    """Without an expected shape, the header's own promise is the cap."""
+    path = tmp_path / "mine-idx3-ubyte.gz"
+    path.write_bytes(gzip_of_zeros(bomb_header(), 64 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match="more than") as err:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(err.value) and peak < 8 << 20
+
+
+class _CountingInflater:
+    """A zlib decompressor that adds what it inflates to a shared count."""
+
+    def __init__(self, real, count, *args, **kwargs):
+        self._d, self._count = real(*args, **kwargs), count
+
+    def decompress(self, *args, **kwargs):
+        out = self._d.decompress(*args, **kwargs)
+        self._count[0] += len(out)
+        return out
+
+    def flush(self, *args):
+        out = self._d.flush(*args)
+        self._count[0] += len(out)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self._d, name)
+
+
+def test_each_file_is_decompressed_once_per_load(tiny, tmp_path, monkeypatch):
+    copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
+    inflated, real = [0], zlib.decompressobj
+    monkeypatch.setattr(zlib, "decompressobj",
+                        lambda *a, **k: _CountingInflater(real, inflated, *a, **k))
+    load_dataset("mnist", data_dir=tmp_path / "mine")
+    payloads = sum(len(idx_bytes(a)) for a in tiny["arrays"].values())
+    assert payloads <= inflated[0] <= payloads + 4 * 1024  # at most a peek at each header
+
+
+# ------------------------------------------------------------------------------- npz bombs
+
+def npz_claiming(path, shape, payload=bytes(100)):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("arr_0.npy", header.getvalue() + payload)
+
+
+HUGE = (10**13 // 784, 28, 28)  # 10^13 bytes
+
+
+def test_npz_whose_header_claims_ten_terabytes(tmp_path):
+    folder = tmp_path / "mine" / "kmnist"
+    folder.mkdir(parents=True)
+    npz_claiming(folder / "kmnist-test-imgs.npz", HUGE)
+    with pytest.raises(DatasetError, match=r"shape \(12755102040, 28, 28\)") as err:
+        load_dataset("kmnist", data_dir=tmp_path / "mine")
+    assert str(folder / "kmnist-test-imgs.npz") in str(err.value)
+
+
+def test_npz_whose_header_claims_more_than_the_archive_holds(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    npz_claiming(path, HUGE)
+    with pytest.raises(DatasetError, match="claims") as err:
+        data._read_npz(path)
+    assert str(path) in str(err.value)
+
+
+def test_npz_round_trip_and_truncated_member(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    np.savez_compressed(path, images)
+    assert np.array_equal(data._read_npz(path), images)
+    npz_claiming(path, (3, 28, 28), payload=bytes(10))
+    with pytest.raises(DatasetError) as err:
+        data._read_npz(path)
+    assert str(path) in str(err.value)
+
+
+# -------------------------------------------------------- two processes, one corrupt file
+
+def corrupt_cache(tiny, cache):
+    copy_files(tiny["server"], cache, ALL)
+    (cache / ALL[0]).write_bytes(b"\x1f\x8b garbage")
+
+
+def test_corrupt_file_already_moved_aside_by_another_process(tiny, monkeypatch,
+                                                              isolated_data_env, capsys):
+    cache = isolated_data_env / "mnist"
+    corrupt_cache(tiny, cache)
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    real_replace, raced = os.replace, []
+
+    def replace(src, dst):
+        if Path(src) == cache / ALL[0] and not raced:  # the other process moves it first
+            raced.append(real_replace(src, cache / f"{ALL[0]}.corrupt-other"))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    ds = load_dataset("mnist")
+    assert raced and ds.source.endswith("SHA-256 verified")
+    assert (cache / ALL[0]).read_bytes() == (tiny["server"] / ALL[0]).read_bytes()
+    assert "not writable" not in capsys.readouterr().out
+
+
+def test_files_moved_aside_in_the_same_second_keep_distinct_names(tiny, monkeypatch,
+                                                                  isolated_data_env):
+    cache = isolated_data_env / "mnist"
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    monkeypatch.setattr(data, "time", SimpleNamespace(time=lambda: 1_700_000_000.0))
+    for _ in range(2):
+        corrupt_cache(tiny, cache)
+        load_dataset("mnist")
+    assert len([p for p in cache.iterdir() if ".corrupt-" in p.name]) == 2
+
+
+# ---------------------------------------------------------------------- killed downloads
+
+def leave_temporary_like_a_killed_download(dest: Path) -> Path:
+    """Run atomic_path in a child process and SIGKILL it mid-write; return what it left."""
+    before = set(dest.parent.iterdir())
+    script = ("import os, signal, sys\n"
+              "from helpers.files import atomic_path\n"
+              f"with atomic_path({str(dest)!r}, suffix='.part.gz') as tmp:\n"
+              "    tmp.write_bytes(b'half a download')\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=False)
+    (left,) = set(dest.parent.iterdir()) - before
+    return left
+
+
+def test_temporaries_of_killed_downloads_are_cleaned(tiny, isolated_data_env):
+    cache = isolated_data_env / "mnist"
+    copy_files(tiny["server"], cache, ALL)
+    stale = leave_temporary_like_a_killed_download(cache / ALL[0])
+    fresh = leave_temporary_like_a_killed_download(cache / ALL[1])
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    load_dataset("mnist")
+    assert not stale.exists()
+    assert fresh.exists()  # it may belong to a download still running in another process
+    assert sorted(p.name for p in cache.iterdir()) == sorted(ALL + [fresh.name])
+
+
+def test_stale_temporaries_of_the_marker_file_are_cleaned(tiny, isolated_data_env):
+    copy_files(tiny["server"], isolated_data_env / "mnist", ALL)
+    stale = leave_temporary_like_a_killed_download(isolated_data_env / "verified.json")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    load_dataset("mnist")
+    assert not stale.exists()
+
+
+# -------------------------------------------------------------------- verified markers
+
+def same_size_other_content(path: Path, array: np.ndarray) -> bytes:
+    """A valid gzip IDX file of ``array`` with one pixel changed, as long as ``path``'s."""
+    size = path.stat().st_size
+    for i in range(array.size):
+        tampered = array.copy().reshape(-1)
+        tampered[i] ^= 0xFF
+        candidate = gzip.compress(idx_bytes(tampered.reshape(array.shape)), mtime=0)
+        if len(candidate) == size:
+            return candidate
+    pytest.skip("no same-size tampered file found")
+
+
+def test_replaced_file_with_same_size_and_mtime_is_verified_again(tiny, tmp_path):
+    folder = tmp_path / "mine" / "mnist"
+    copy_files(tiny["server"], folder, ALL)
+    load_dataset("mnist", data_dir=tmp_path / "mine")  # verified, marker written
+    path = folder / ALL[2]
+    st = path.stat()
+    path.write_bytes(same_size_other_content(path, tiny["arrays"]["t10k-images"]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    with pytest.raises(DatasetError, match="SHA-256") as err:
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert str(path) in str(err.value)
+
+
+def test_marker_file_keeps_one_entry_per_file(tiny, tmp_path, isolated_data_env):
+    folder = tmp_path / "mine" / "mnist"
+    copy_files(tiny["server"], folder, ALL)
+    for _ in range(3):
+        load_dataset("mnist", data_dir=tmp_path / "mine")
+        for name in ALL:  # touched: a new mtime each time
+            os.utime(folder / name, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert len(json.loads((isolated_data_env / "verified.json").read_text())) == 4
+
+
+# --------------------------------------------------------------------- the user's own files
+
+def own_file_cases(tmp_path):
+    good = idx_bytes(np.zeros((5, 28, 28), np.uint8))
+    gz = gzip.compress(good)
+    return {
+        "empty": ("mine-idx3-ubyte", b"", "is empty"),
+        "empty gz": ("mine-idx3-ubyte.gz", b"", "is empty"),
+        "html": ("mine-idx3-ubyte.gz", b"<html>oops</html>", "HTML page"),
+        "truncated gz": ("mine-idx3-ubyte.gz", gz[: len(gz) // 2], "truncated or corrupt"),
+        "magic": ("mine-idx3-ubyte", b"\x12\x34\x08\x03" + good[4:], "magic number"),
+        "short header": ("mine-idx3-ubyte", good[:9], "cut short"),
+        "short data": ("mine-idx3-ubyte", good[:-100], "header promises"),
+        "overflow": ("mine-idx3-ubyte", bytes([0, 0, 8, 4]) + (2**16).to_bytes(4, "big") * 4,
+                     "header promises"),
+    }
+
+
+@pytest.mark.parametrize("case", list(own_file_cases(Path("."))))
+def test_messages_about_the_users_own_files(tmp_path, case):
+    name, content, expected = own_file_cases(tmp_path)[case]
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DatasetError, match=expected) as err:
+        read_idx(path, own=True)
+    message = str(err.value)
+    assert str(path) in message
+    assert "download" not in message.lower() and "delete" not in message.lower()
+    assert "official" not in message.lower()
+    with pytest.raises(DatasetError, match=expected) as err:
+        read_idx(path)  # an official file: the hint is to fetch it again
+    assert "download" in str(err.value)
+
+
+def test_empty_file_says_it_is_empty(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"is empty \(0 bytes\)") as err:
+        read_idx(path)
+    assert "nothing" not in str(err.value) and str(path) in str(err.value)
