@@ -118,7 +118,8 @@ def _announce_time(path):
     estimate = ("measured from an empty weights cache" if timing.get("from_empty_cache")
                 else "estimated: that run's time plus the recorded training time of the "
                      "weights it reused from the cache")
-    print(f"When the book was built, this chapter took about {_minutes(total)} on "
+    about = "about " if total >= 60 else ""
+    print(f"When the book was built, this chapter took {about}{_minutes(total)} on "
           f"{timing['device']}{training} ({estimate}). Trained weights are cached "
           "(~/.cache/aebook/models), so a second run is faster.")
 

@@ -6,15 +6,81 @@ import matplotlib.pyplot as plt
 import numpy as np
 from skimage.util import montage
 
+# Okabe and Ito's colour-blind-safe palette (black last: it is also the text colour).
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
+             "#CC79A7", "#000000"]
 STYLE = {"figure.dpi": 100, "savefig.dpi": 100, "image.cmap": "gray", "font.size": 10,
          "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 9,
-         "legend.title_fontsize": 9, "xtick.labelsize": 9, "ytick.labelsize": 9}
+         "legend.title_fontsize": 9, "xtick.labelsize": 9, "ytick.labelsize": 9,
+         "axes.prop_cycle": plt.cycler(color=OKABE_ITO)}
 MIN_FONT_PT = 9
+ALT_LIMIT = 900  # characters of generated alt text
 
 
 def style() -> None:
-    """The book's figure defaults: 100 dpi, no text under 9 pt at the displayed size."""
+    """The book's figure defaults: 100 dpi, no text under 9 pt at the displayed size, a
+    colour-blind-safe palette, and alt text on every figure a notebook shows."""
     plt.rcParams.update(STYLE)
+    _show_figures_with_alt_text()
+
+
+def alt(fig, pattern: str) -> None:
+    """Say in one sentence what ``fig`` shows (its key pattern): the figure's alt text is
+    that sentence after a description generated from its titles, axes and legends."""
+    fig._aebook_pattern = pattern.strip()
+
+
+def describe(fig) -> str:
+    """Alt text for ``fig``: its title, each panel's title, axes and legend, and the
+    pattern given with :func:`alt`."""
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    parts = [fig._suptitle.get_text()] if fig._suptitle else []
+    if len(panels) > 6:  # an image grid: say how many, describe the first
+        parts.append(f"{len(panels)} panels")
+        panels = panels[:1]
+    for ax in panels:
+        axes = " against ".join(t for t in (ax.get_ylabel(), ax.get_xlabel()) if t)
+        legend = ax.get_legend()
+        keys = [t.get_text() for t in legend.get_texts()] if legend else []
+        bits = [ax.get_title(), axes and f"axes: {axes}", keys and "legend: " + ", ".join(keys)]
+        parts.append("; ".join(b for b in bits if b))
+    text = ". ".join(" ".join(p.split()) for p in parts if p)
+    if len(text) > ALT_LIMIT:
+        text = text[:ALT_LIMIT].rsplit(" ", 1)[0] + " ..."
+    pattern = getattr(fig, "_aebook_pattern", "")
+    return f"Figure: {text}. {pattern}".strip() if text else f"Figure. {pattern}".strip()
+
+
+def _png_with_alt(fig):
+    from IPython.core.pylabtools import print_figure
+
+    return print_figure(fig, "png", bbox_inches="tight", base64=True), {"alt": describe(fig)}
+
+
+def _show_figures_with_alt_text() -> None:
+    """In a notebook, every displayed figure carries its alt text in the output's metadata
+    (the book's build puts it on the page's image)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    _use_alt_formatter(shell)
+    # The inline backend installs its own figure formatter when it loads, often in the
+    # middle of a later cell: put ours back before every cell and before the backend shows
+    # the cell's figures (its post_execute hook is registered after this one).
+    for event in ("pre_run_cell", "post_execute"):
+        if _use_alt_formatter not in shell.events.callbacks[event]:
+            shell.events.register(event, _use_alt_formatter)
+
+
+def _use_alt_formatter(*_):
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    get_ipython().display_formatter.formatters["image/png"].for_type(Figure, _png_with_alt)
 
 
 def mosaic(images, rows: int, cols: int, pad: int = 2) -> np.ndarray:
@@ -56,16 +122,21 @@ def class_examples(ds, per_class: int = 10, title: str | None = None):
 
 
 def class_counts(ds, title: str | None = None):
-    """Bar chart of images per class in the train and test splits."""
+    """Share of each class in the training, validation and test parts (bars side by side,
+    the legend beside the axes): a stratified split keeps the shares equal."""
     n = len(ds.class_names)
     x = np.arange(n)
-    fig, ax = plt.subplots(figsize=(7, 2.6))
-    for offset, (split, y) in zip((-0.2, 0.2), (("train", ds.y_train), ("test", ds.y_test))):
-        ax.bar(x + offset, np.bincount(y, minlength=n), width=0.4, label=f"{split} ({len(y):,})")
+    parts = (("train", ds.y_train), ("validation", ds.y_val), ("test", ds.y_test))
+    fig, ax = plt.subplots(figsize=(7.5, 2.6))
+    for offset, hatch, (part, y) in zip((-0.27, 0, 0.27), ("", "//", ".."), parts):
+        share = 100 * np.bincount(y, minlength=n) / len(y)
+        ax.bar(x + offset, share, width=0.27, hatch=hatch, edgecolor="white",
+               label=f"{part} ({len(y):,})")
+    ax.axhline(100 / n, color="black", linewidth=0.8, linestyle=":", label="1 / classes")
     ax.set_xticks(x, ds.class_labels, rotation=30 if max(map(len, ds.class_labels)) > 3 else 0)
-    ax.set(xlabel="class", ylabel="images")
-    ax.legend(loc="lower right")
-    ax.set_title(title or f"{ds.name} [{ds.protocol}]: images per class", fontsize=10)
+    ax.set(xlabel="class", ylabel="share of the part (%)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title="part (images)")
+    ax.set_title(title or f"{ds.name} [{ds.protocol}]: class shares", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -86,3 +86,39 @@ def _rounded(value, digits: int):
 def load(chapter: str, root: str | os.PathLike = ".") -> dict:
     """The recorded results of ``chapter`` as {key: {"value", "protocol"[, "ci_low", "ci_high"]}}."""
     return json.loads((Path(root) / "results" / f"{chapter}.json").read_text())["results"]
+
+
+def expect(labels: dict[str, str], exact: tuple[str, ...] = ()) -> None:
+    """Print one "What you should see" sentence: each headline number of this chapter as
+    recorded, with the 95% interval a re-run should land in, read from the results file.
+
+    ``labels`` maps record keys to readable names. Each is recorded with an interval, except
+    the keys in ``exact``: numbers computed from the data alone, with no randomness, which a
+    re-run on the same data reproduces exactly. Figures recorded on test-split-only parts are
+    named: a reader's run downloads the official data.
+    """
+    recorded = json.loads(results_path().read_text())["results"]
+    parts, partial = [], []
+    for key, label in labels.items():
+        if key not in recorded:
+            raise KeyError(f"expect: {key!r} is not recorded in {results_path().name}")
+        entry = recorded[key]
+        if key in exact:
+            parts.append(f"{label} {_number(entry['value'])} exactly")
+        elif "ci_low" in entry:
+            parts.append(f"{label} {_number(entry['value'])} (95% interval "
+                         f"{_number(entry['ci_low'])}-{_number(entry['ci_high'])})")
+        else:
+            raise ValueError(f"expect: {key!r} has no interval: record it with interval=")
+        if "test-split-only" in entry["protocol"]:
+            partial.append(label)
+    sentence = "What you should see when you run this chapter: " + "; ".join(parts) + "."
+    if partial:
+        sentence += (" The book computed " + ", ".join(partial) + " on parts cut from the "
+                     "official test split; your run downloads the official training split, "
+                     "so expect different figures there.")
+    print(sentence)
+
+
+def _number(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"

@@ -1,6 +1,15 @@
 """helpers.plots: the comparison figures pick the right images and label them."""
 
-import numpy as np
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
 
 
 def test_comparison_figures_take_one_image_per_class():
@@ -55,7 +64,7 @@ def test_figures_are_legible_at_the_book_style():
     labels = np.arange(40) % 10
     ds = SimpleNamespace(name="toy", protocol="official 9/1/1", class_labels=tuple("abcdefghij"),
                          class_names=tuple("abcdefghij"), x_train=rng.integers(0, 255, (40, 28, 28)),
-                         y_train=labels, y_test=labels)
+                         y_train=labels, y_val=labels[:20], y_test=labels)
     figures = [plots.class_counts(ds), plots.intensity_histograms([ds, ds, ds, ds]),
                plots.loss_curves({"a": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}}, "t"),
                plots.code_size_curve([2, 4, 8], {"a": [0.1, 0.05, 0.02]}, "t"),
@@ -109,3 +118,62 @@ def test_mosaic_lays_images_out_row_by_row_in_white_frames():
     centres = grid[16::32, 16::32]
     assert centres.tolist() == [[0, 0.125, 0.25], [0.375, 0.5, 1]]  # the unused cell stays white
     assert (grid[:2] == 1).all() and (grid[:, 30:34] == 1).all()  # frames of 2 px per image
+
+
+def test_alt_text_says_title_axes_legend_and_the_pattern():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], label="train")
+    ax.plot([3, 2, 1], label="validation")
+    ax.set(title="Loss", xlabel="epoch", ylabel="MSE per pixel")
+    ax.legend()
+    fig.suptitle("Dense autoencoder")
+    assert plots.alt(fig, "Validation loss stops falling after epoch 2.") is None
+    assert plots.describe(fig) == (
+        "Figure: Dense autoencoder. Loss; axes: MSE per pixel against epoch; legend: train, "
+        "validation. Validation loss stops falling after epoch 2.")
+    plt.close(fig)
+
+
+def test_alt_text_of_an_image_grid_is_short():
+    fig, axes = plt.subplots(4, 4)
+    fig.suptitle("Sixteen digits")
+    text = plots.describe(fig)
+    assert text.startswith("Figure: Sixteen digits. 16 panels") and len(text) < 200
+    plt.close(fig)
+
+
+def test_figures_shown_in_a_notebook_carry_their_alt_text(tmp_path):
+    """In a real kernel: the figure's output metadata holds the alt text the build uses."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
+                                  "from helpers import plots\nplots.style()"),
+        nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2])\n"
+                                  "ax.set(xlabel='epoch', ylabel='loss')\n"
+                                  "plots.alt(fig, 'It rises.')"),
+    ]
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(ROOT)}}).execute()
+    (figure,) = [o for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]
+    assert figure["metadata"]["image/png"]["alt"] == (
+        "Figure: axes: loss against epoch. It rises.")
+
+
+def test_class_shares_show_all_three_parts_with_the_legend_beside_the_bars():
+    from types import SimpleNamespace
+
+    labels = np.arange(100) % 10
+    ds = SimpleNamespace(name="toy", protocol="p", class_labels=tuple("abcdefghij"),
+                         class_names=tuple("abcdefghij"), y_train=labels, y_val=labels[:50],
+                         y_test=labels[:20])
+    fig = plots.class_counts(ds)
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
+        "1 / classes", "test (20)", "train (100)", "validation (50)"]
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # outside the axes: covers no bar
+    assert len(ax.patches) == 30
+    plt.close(fig)

@@ -62,3 +62,33 @@ def test_record_needs_a_chapter(repo):
     results.set_chapter(None)
     with pytest.raises(RuntimeError, match="set_chapter"):
         results.record("a.b", 1, "p")
+
+
+def test_expect_says_each_headline_number_with_its_interval(tmp_path, monkeypatch, capsys):
+    from helpers import results
+
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    monkeypatch.chdir(tmp_path)
+    results.set_chapter("96_expect")
+    results.record("mnist.acc", 0.95123, "MNIST official 54,000/6,000/10,000",
+                   interval=(0.9468, 0.9552))
+    results.record("kmnist.acc", 0.9, "KMNIST test-split-only 7,200/800/2,000",
+                   interval=(0.88, 0.92))
+    results.record("mnist.mse", 0.01, "MNIST official")
+    results.expect({"mnist.acc": "MNIST accuracy", "kmnist.acc": "KMNIST accuracy"})
+    out = capsys.readouterr().out
+    assert out.startswith("What you should see when you run this chapter: MNIST accuracy "
+                          "0.9512 (95% interval 0.9468-0.9552); KMNIST accuracy 0.9 (95% "
+                          "interval 0.88-0.92).")
+    assert "The book computed KMNIST accuracy on parts cut from the official test split" in out
+    assert "MNIST accuracy on parts" not in out.replace("KMNIST accuracy on parts", "")
+    with pytest.raises(ValueError, match="no interval"):
+        results.expect({"mnist.mse": "MSE"})
+    with pytest.raises(KeyError, match="not recorded"):
+        results.expect({"mnist.nothing": "x"})
+    results.record("mnist.blank", 3, "MNIST official")
+    capsys.readouterr()
+    results.expect({"mnist.blank": "blank images"}, exact=("mnist.blank",))
+    assert capsys.readouterr().out == (
+        "What you should see when you run this chapter: blank images 3 exactly.\n")
+    results.set_chapter(None)
