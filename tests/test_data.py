@@ -347,6 +347,18 @@ def test_download_is_atomic_and_verified(tiny, monkeypatch, isolated_data_env):
     assert np.array_equal(load_dataset("mnist").x_test, ds.x_test)
 
 
+def test_a_downloaded_file_is_remembered_as_verified(tiny, monkeypatch, isolated_data_env):
+    """A download is hashed once: the marker written after the rename spares the next load."""
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    load_dataset("mnist")
+    calls = []
+    real = data._sha256
+    monkeypatch.setattr(data, "_sha256", lambda b: calls.append(b) or real(b))
+    monkeypatch.setenv("AEBOOK_OFFLINE", "1")
+    load_dataset("mnist")
+    assert calls == []
+
+
 def test_failed_transfer_leaves_nothing(tiny, monkeypatch, isolated_data_env):
     def broken_fetch(url, dest, desc):
         dest.write(b"\x1f\x8b partial bytes")

@@ -145,3 +145,31 @@ def test_datasets_do_not_raise_alarms_for_each_other(monkeypatch):
     # all 24,000 test images but notMNIST's 25 blank ones and 24 that its train part holds too
     assert len(data._TEST_IMAGES) == 23_951
     assert set(data._TEST_IMAGES.values()) == {data.DATASETS[n].title for n in data.DATASETS}
+
+
+@pytest.mark.parametrize("n_other, n_test, refused", [
+    (990, 10, False),    # 1,000 images: n // 100 = 10 tolerated (not n // 101 = 9)
+    (1989, 11, True),    # 2,000 images: at most 10, however large the set
+    (4990, 10, False),   # 5,000 images in two chunks: n counts both (the last alone: 9)
+    (4989, 11, True),
+])
+def test_the_tolerance_at_its_edges(n_other, n_test, refused):
+    rng = np.random.default_rng(8)
+    test = rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8)
+    data._register_test_part("Synthetic", test)
+    x = np.concatenate([rng.integers(0, 256, (n_other, 28, 28), dtype=np.uint8), test])
+    assert refuses(x) is refused
+    if refused:
+        with pytest.raises(DatasetError, match=rf"x: {n_test} of its {n_other + n_test:,} "
+                                               r"non-blank images are test images of Synthetic"):
+            check_not_test(x, "x")
+
+
+def test_the_error_names_every_dataset_matched():
+    rng = np.random.default_rng(9)
+    a, b = (rng.integers(0, 256, (3, 28, 28), dtype=np.uint8) for _ in range(2))
+    data._register_test_part("Set B", b)
+    data._register_test_part("Set A", a)
+    with pytest.raises(DatasetError, match=r"x: 6 of its 6 non-blank images are test images of "
+                                           r"Set A, Set B \(as loaded by load_dataset\)"):
+        check_not_test(np.concatenate([a, b]), "x")

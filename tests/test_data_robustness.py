@@ -315,3 +315,117 @@ def test_empty_file_says_it_is_empty(tmp_path):
     with pytest.raises(DatasetError, match=r"is empty \(0 bytes\)") as err:
         read_idx(path)
     assert "nothing" not in str(err.value) and str(path) in str(err.value)
+
+
+# ------------------------------------------------------------- moving a corrupt file aside
+
+def test_the_notice_gives_the_reason_and_the_new_name(tiny, monkeypatch, isolated_data_env,
+                                                       capsys):
+    """One line: the first sentence of the error, without the path, and the file's new name."""
+    import re
+
+    cache = isolated_data_env / "mnist"
+    corrupt_cache(tiny, cache)
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    load_dataset("mnist")
+    aside = [p.name for p in cache.iterdir() if ".corrupt-" in p.name]
+    name = re.escape(ALL[0])
+    assert len(aside) == 1 and re.fullmatch(rf"{name}\.corrupt-\d+-[0-9a-f]{{8}}", aside[0])
+    out = capsys.readouterr().out
+    assert re.fullmatch(rf"Note: the cached {name} is unusable \(the gzip stream is truncated or "
+                        rf"corrupt \([^()]+\)\); moved it aside to {re.escape(aside[0])} and "
+                        r"fetching a fresh copy\.\n", out), out
+
+
+def test_the_notice_says_when_another_process_moved_the_file_first(tiny, monkeypatch,
+                                                                  isolated_data_env, capsys):
+    cache = isolated_data_env / "mnist"
+    corrupt_cache(tiny, cache)
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+
+    real_replace, raced = os.replace, []
+
+    def replace(src, dst):
+        if Path(src) == cache / ALL[0] and not raced:  # the other process moves it first
+            raced.append(real_replace(src, cache / f"{ALL[0]}.corrupt-other"))
+            raise FileNotFoundError(2, "No such file or directory")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert load_dataset("mnist").source.endswith("SHA-256 verified") and raced
+    out = capsys.readouterr().out
+    assert "; another process has moved it aside and fetching a fresh copy.\n" in out
+
+
+def test_unwritable_cache_when_moving_aside_names_the_folder_and_the_cause(
+        tiny, monkeypatch, isolated_data_env):
+    cache = isolated_data_env / "mnist"
+    corrupt_cache(tiny, cache)
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data.os, "replace", refuse)
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist")
+    assert f"the cache folder {cache} is not writable (Permission denied)." in str(err.value)
+
+
+def npz_of_version(path, array, version):
+    member = io.BytesIO()
+    np.lib.format.write_array(member, array, version=version)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("arr_0.npy", member.getvalue())
+
+
+def test_npz_members_in_npy_format_1_0_and_2_0_are_read_and_3_0_is_refused(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    for version in ((1, 0), (2, 0)):
+        npz_of_version(path, images, version)
+        assert np.array_equal(data._read_npz(path), images)
+    npz_of_version(path, images, (3, 0))
+    with pytest.raises(DatasetError, match=r"\.npy format version \(3, 0\) is not supported"):
+        data._read_npz(path)
+
+
+def test_npz_reads_the_bytes_it_is_given(tmp_path):
+    """The bytes that were hashed are the bytes parsed: no second read of a file that may change."""
+    path, other = tmp_path / "kmnist-test-imgs.npz", tmp_path / "other.npz"
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    np.savez_compressed(path, images)
+    np.savez_compressed(other, images[::-1])
+    assert np.array_equal(data._read_npz(path, raw=other.read_bytes()), images[::-1])
+
+
+def test_empty_npz_names_the_file_and_says_to_download_it_again(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    path.write_bytes(b"")
+    with pytest.raises(DatasetError) as err:
+        data._read_npz(path)
+    assert str(err.value) == (f"{path}: is empty (0 bytes): a download or copy was cut short. "
+                              "Delete it and download the official file again.")
+
+
+def test_npz_of_a_fortran_ordered_array_keeps_its_layout(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    images = np.asfortranarray(np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28))
+    np.savez_compressed(path, images)
+    assert np.array_equal(data._read_npz(path), images)
+
+
+def test_npz_whose_header_claims_a_little_more_than_the_member_holds(tmp_path):
+    """784 bytes claimed, 700 stored: refused by the size check before any data is read."""
+    path = tmp_path / "kmnist-test-imgs.npz"
+    npz_claiming(path, (1, 28, 28), payload=bytes(700))
+    with pytest.raises(DatasetError, match=r"claims shape \(1, 28, 28\) of uint8 \(784 bytes\) "
+                                           r"but the archive holds 828 bytes"):
+        data._read_npz(path)
+
+
+def test_npz_without_arr_0_lists_the_arrays_it_holds(tmp_path):
+    path = tmp_path / "kmnist-test-imgs.npz"
+    np.savez(path, images=np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DatasetError, match=r"has no array 'arr_0' \(found \['images'\]\)"):
+        data._read_npz(path)
