@@ -7,7 +7,10 @@ overlap by the *information potential*
     V(X, Y) = integral p_X p_Y = mean_ij N(x_i - y_j; 0, 2 sigma^2 I),
 
 a Gaussian of variance ``2 sigma^2`` (two kernels convolved) averaged over all pairs, computed in
-log space (``logsumexp``), so far-apart sets give large finite values and finite gradients.
+log space (``logsumexp``), so that sets far apart give large finite values and finite gradients
+instead of ``log 0`` (one code's share of that gradient is still its softmax weight among all
+the pairs: tiny for a code far from the rest), and from distances computed about the sets'
+common mean, so that sets far from the origin lose no precision. ``sigma`` must be positive.
 From it, all with ``keras.ops`` (any backend; NumPy arrays or tensors in, computed in
 ``keras.backend.floatx()``, tensors out):
 
@@ -31,7 +34,21 @@ from keras import ops
 OBJECTIVES = {"cauchy_schwarz": 2.0, "as_published": 1.0}  # weight of H2(codes; prior)
 
 
+def _checked_sigma(sigma) -> float:
+    """``sigma`` as a float; a kernel width that is not a positive, finite number is
+    refused."""
+    if not 0.0 < float(sigma) < math.inf:
+        raise ValueError(f"sigma, the kernel width, must be a positive number, "
+                         f"not {sigma!r}")
+    return float(sigma)
+
+
 def _pairwise_sq_dists(x, y):
+    """``|x_i - y_j|^2`` for every pair, as ``|x|^2 + |y|^2 - 2 x.y`` after moving both sets
+    by their common mean (distances do not change): about the origin, that form cancels
+    numbers of the size of ``|x|^2`` and loses most of float32's digits far from it."""
+    centre = ops.mean(ops.concatenate([x, y], axis=0), axis=0)
+    x, y = x - centre, y - centre
     return ops.maximum(ops.sum(x * x, axis=1)[:, None] + ops.sum(y * y, axis=1)[None, :]
                        - 2.0 * ops.matmul(x, ops.transpose(y)), 0.0)
 
@@ -39,6 +56,7 @@ def _pairwise_sq_dists(x, y):
 def log_information_potential(x, y=None, sigma: float = 1.0):
     """``log V(X, Y) = logsumexp_ij(-|x_i - y_j|^2 / (4 sigma^2)) - log(n m)
     - (d/2) log(4 pi sigma^2)`` (``Y = X`` when ``y`` is None)."""
+    sigma = _checked_sigma(sigma)
     x = ops.cast(x, keras.backend.floatx())
     y = x if y is None else ops.cast(y, x.dtype)
     z = -_pairwise_sq_dists(x, y) / (4.0 * sigma ** 2)
@@ -80,7 +98,7 @@ def gaussian_objectives(a, dim: int = 3, sigma: float = 1.0):
       smallest at ``a = 1``, where it equals ``H2(prior) = (d/2) log(2 pi (2 + c))``
       (subtract that for ``D_CS``).
     """
-    a2, c = np.square(np.asarray(a, dtype="float64")), 2.0 * sigma ** 2
+    a2, c = np.square(np.asarray(a, dtype="float64")), 2.0 * _checked_sigma(sigma) ** 2
     return {"cauchy_schwarz": dim / 2 * np.log(2 * np.pi * (a2 + 1 + c) ** 2 / (2 * a2 + c)),
             "as_published": dim / 2 * np.log((a2 + 1 + c) / (2 * a2 + c))}
 
@@ -106,7 +124,7 @@ class ITLRegularizer(keras.layers.Layer):
             raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, "
                              f"not {objective!r}")
         self.prior = np.asarray(prior_samples, dtype="float32")
-        self.weight, self.sigma = weight, sigma
+        self.weight, self.sigma = weight, _checked_sigma(sigma)
         self.n_prior, self.objective = n_prior, objective
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)

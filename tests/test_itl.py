@@ -180,3 +180,47 @@ def test_regulariser_config_round_trip():
     assert itl.ITLRegularizer(prior).objective == "cauchy_schwarz"
     with pytest.raises(ValueError, match="objective"):
         itl.ITLRegularizer(prior, objective="entropy")
+
+
+def log_potential_float64(x, y, sigma):
+    """``log V(X, Y)`` in float64 from the pairwise differences: the reference."""
+    from scipy.special import logsumexp
+
+    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
+    z = -np.square(x[:, None] - y[None]).sum(axis=-1) / (4 * sigma ** 2)
+    return (logsumexp(z) - math.log(z.size)
+            - x.shape[1] / 2 * math.log(4 * math.pi * sigma ** 2))
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3, -1e3])
+def test_estimators_are_accurate_far_from_the_origin(offset):
+    """Two overlapping sets around ``offset``: |x|^2 + |y|^2 - 2 x.y cancels ~1e6 to give
+    distances of ~1 and lost ~5% of V in float32; the estimate must match float64."""
+    rng = np.random.default_rng(10)
+    x = (offset + rng.standard_normal((300, 3))).astype("float32")
+    y = (offset + 0.5 + rng.standard_normal((200, 3))).astype("float32")
+    for a, b in ((x, y), (x, None)):
+        got = float(keras.ops.convert_to_numpy(
+            itl.log_information_potential(a, b, sigma=0.5)))
+        want = log_potential_float64(a, a if b is None else b, 0.5)
+        assert got == pytest.approx(want, abs=1e-4)  # V within 0.01%
+    divergence = float(keras.ops.convert_to_numpy(itl.cauchy_schwarz_divergence(x, y, 0.5)))
+    want = (2 * -log_potential_float64(x, y, 0.5) + log_potential_float64(x, x, 0.5)
+            + log_potential_float64(y, y, 0.5))
+    assert divergence == pytest.approx(want, abs=1e-4)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -0.5, float("nan")])
+def test_a_kernel_width_that_is_not_positive_is_refused(sigma):
+    x = itl.gaussian(20, np.random.default_rng(11), dim=3)
+    for fn in (itl.log_information_potential, itl.information_potential,
+               itl.renyi_quadratic_entropy):
+        with pytest.raises(ValueError, match="sigma"):
+            fn(x, sigma=sigma)
+    for fn in (itl.quadratic_cross_entropy, itl.cauchy_schwarz_divergence):
+        with pytest.raises(ValueError, match="sigma"):
+            fn(x, x, sigma)
+    with pytest.raises(ValueError, match="sigma"):
+        itl.gaussian_objectives(1.0, dim=3, sigma=sigma)
+    with pytest.raises(ValueError, match="sigma"):
+        itl.ITLRegularizer(x, sigma=sigma)

@@ -162,3 +162,96 @@ def test_image_quality_of_uint8_images_matches_their_float_copies():
 def test_image_quality_refuses_different_shapes():
     with pytest.raises(ValueError, match="shape"):  # one image against two once broadcast
         scores.image_quality(np.zeros((2, 28, 28)), np.zeros((1, 28, 28)))
+
+
+def test_clustering_scores_are_the_library_scores_rounded_to_five_places():
+    """Each entry is its score rounded to 5 decimals: not unrounded, not to 6 places, not 0."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    rng = np.random.default_rng(0)  # a case where rounding to 5 and to 6 places differ
+    labels = rng.integers(0, 10, 3000)
+    clusters = np.where(rng.random(3000) < 0.5, labels, rng.integers(0, 10, 3000))
+    got = scores.clustering_scores(labels, clusters)
+    exact = {"acc": scores.hungarian_accuracy(labels, clusters),
+             "majority_acc": scores.majority_accuracy(labels, clusters),
+             "nmi": normalized_mutual_info_score(labels, clusters),
+             "ari": adjusted_rand_score(labels, clusters)}
+    for key, value in exact.items():
+        assert round(value, 6) != round(value, 5) != value  # the case tells them apart
+        assert got[key] == round(value, 5) and isinstance(got[key], float), key
+    assert got["nmi"] == pytest.approx(0.29251) and got["ari"] == pytest.approx(0.26518)
+    assert got["majority_acc"] == pytest.approx(0.56467)
+
+
+def test_image_quality_ssim_uses_the_unit_data_range():
+    """SSIM of two flat images is its luminance term (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1)
+    with C1 = (0.01 * data_range)^2: for black against 0.1 grey, C1 / (0.01 + C1)."""
+    black, grey = np.zeros((2, 28, 28)), np.full((2, 28, 28), 0.1)
+    c1 = 0.01 ** 2
+    assert scores.image_quality(black, grey)["ssim"] == pytest.approx(c1 / (0.01 + c1), rel=1e-6)
+
+
+def test_accuracy_passes_its_confidence_on():
+    got = scores.accuracy([0, 1, 2, 3] * 25, [0, 1, 2, 0] * 25, confidence=0.5)
+    assert (got["ci_low"], got["ci_high"]) == scores.wilson_interval(75, 100, confidence=0.5)
+
+
+def test_bootstrap_interval_defaults_confidence_and_seed():
+    """The defaults are 2000 resamples, seed 0 and 95%; the confidence and the seed are used on
+    both paths (ACC's matched hits and any other metric)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    labels, clusters = _noisy_clustering(300)
+    acc = scores.hungarian_accuracy
+    assert scores.bootstrap_interval(labels, clusters, acc) == scores.bootstrap_interval(
+        labels, clusters, acc, n_boot=2000, seed=0, confidence=0.95)
+    lo50, hi50 = scores.bootstrap_interval(labels, clusters, acc, confidence=0.5)
+    lo95, hi95 = scores.bootstrap_interval(labels, clusters, acc)
+    assert lo95 < lo50 < hi50 < hi95
+    ari = adjusted_rand_score
+    lo50, hi50 = scores.bootstrap_interval(labels, clusters, ari, n_boot=200, confidence=0.5)
+    lo95, hi95 = scores.bootstrap_interval(labels, clusters, ari, n_boot=200)
+    assert lo95 < lo50 < hi50 < hi95
+    first = scores.bootstrap_interval(labels, clusters, ari, n_boot=50, seed=4)
+    assert first == scores.bootstrap_interval(labels, clusters, ari, n_boot=50, seed=4)
+
+
+@pytest.mark.parametrize("successes, n", [(0, 0), (1, 0), (-1, 5), (6, 5)])
+def test_wilson_interval_refuses_impossible_counts_itself(successes, n):
+    with pytest.raises(ValueError, match=rf"need 0 <= successes <= n and n > 0, got {successes} of {n}"):
+        scores.wilson_interval(successes, n)
+
+
+def test_paired_difference_of_two_models_on_the_same_images():
+    rng = np.random.default_rng(12)
+    shared = rng.normal(0, 1, 2000)  # what both models find hard or easy
+    a, b = shared + rng.normal(0, 0.1, 2000), shared + rng.normal(0, 0.1, 2000) + 0.05
+    got = scores.paired_difference(a, b)
+    assert got["n"] == 2000 and got["value"] == pytest.approx(np.mean(a - b))
+    assert got["ci_low"] < -0.05 + 0.02 and got["ci_high"] < 0  # b is worse, and we see it
+    assert got["ci_low"] < got["value"] < got["ci_high"]
+    # pairing removes the shared part: the interval is about as wide as the noise of the
+    # difference (std 0.14), a tenth of what each mean's own noise (std 1) would give
+    assert got["ci_high"] - got["ci_low"] < 0.2 * 2 * 1.96 * np.std(a) / np.sqrt(2000)
+    assert got == scores.paired_difference(a, b, seed=0)
+    assert got != scores.paired_difference(a, b, seed=1)
+
+
+def test_paired_difference_of_acc_hits_and_of_identical_models():
+    labels, clusters = _noisy_clustering(600)
+    better = np.where(np.arange(600) % 3 == 0, (labels + 1) % 5, clusters)
+    hits = [scores.matched_correct(labels, c) for c in (better, clusters)]
+    got = scores.paired_difference(*hits)
+    assert got["value"] == pytest.approx(scores.hungarian_accuracy(labels, better)
+                                         - scores.hungarian_accuracy(labels, clusters))
+    same = scores.paired_difference(hits[1], hits[1])
+    assert (same["value"], same["ci_low"], same["ci_high"]) == (0.0, 0.0, 0.0)
+    lo50, hi50 = (scores.paired_difference(*hits, confidence=0.5)[k]
+                  for k in ("ci_low", "ci_high"))
+    assert got["ci_low"] < lo50 < hi50 < got["ci_high"]
+
+
+@pytest.mark.parametrize("a, b", [([1, 2, 3], [1, 2]), ([[1, 2]], [[1, 2]]), ([1], [2])])
+def test_paired_difference_refuses_values_that_do_not_pair(a, b):
+    with pytest.raises(ValueError, match="same length"):
+        scores.paired_difference(a, b)

@@ -76,8 +76,9 @@ METRICS = {"test_mse": "test MSE per pixel", "acc": "accuracy",
            "mean_acc": "mean accuracy over seeds",
            "denoised_mse": "denoised MSE per pixel", "best_k": "silhouette's best k",
            "prior_divergence": "divergence from the prior", "seconds": "seconds",
-           "share_in_prior_box": "share of test codes in the prior's 99% box"}
+           "share_in_prior_box": "share of test codes in the prior's 99% box", "nmi": "NMI"}
 PARTS = {
+    "plain_ae": "plain 3-d AE", "plain_ae_mixture": "Gaussian mixture on plain 3-d AE codes",
     "adam": "trained with Adam", "block10": "10 px square blanked",
     "cnn_best": "improved CNN", "cnn_seed000": "seed CNN (Model 3)",
     "code_size_sweep": "code-size sweep, AE against PCA",
