@@ -35,7 +35,8 @@ book: $(STAMP)
 ## runs/ (what the chapters write: projector files, command-line runs) starts afresh each time.
 test: book browser
 	rm -rf runs
-	AEBOOK_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
+	AEBOOK_PROFILE=quick $(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax --durations=15 \
+	  tests notebooks
 
 ## execute: re-run every notebook in place in the full profile (their outputs are what is published).
 ## MPLBACKEND is dropped so that the kernels draw inline figures (Agg would leave the pages blank).
