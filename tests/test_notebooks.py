@@ -20,8 +20,7 @@ PENDING: set[str] = set()
 # prose inside its dropdown): each leaves this set in the commit that re-executes it.
 UNREVISED = {"02_dense_autoencoder", "03_convolutional_autoencoders",
              "04_denoising_autoencoder", "05_clustering_latent_space",
-             "06_classifiers_on_codes", "08_anomaly_detection",
-             "09_variational_autoencoders"}
+             "06_classifiers_on_codes", "08_anomaly_detection"}
 EDITION_WORDS = re.compile(
     r"previous edition|earlier edition|this edition|build machine|results page target", re.I)
 SOLUTION_LABEL = re.compile(r"Solution to exercise \d+( \(click to show\))?:?")
