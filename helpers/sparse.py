@@ -99,15 +99,25 @@ def _sparsify(code, sparsity):
                      "or ('topk', k)")
 
 
-def overcomplete_autoencoder(code=1024, sparsity=None):
+def overcomplete_autoencoder(code=1024, sparsity=None, mean=None):
     """784 -> ``code`` ReLU units -> 784 sigmoid, with ``sparsity`` None,
     ``("l1", weight)`` (L1 on the code, see :class:`L1Activity`) or
     ``("topk", k)`` (keep the k largest, Makhzani & Frey 2013).
 
-    Returns ``(encoder, autoencoder)``; the encoder outputs the sparse code.
+    ``mean`` (784 pixels, e.g. the training images' mean) is subtracted
+    from the input first (layer ``"centre"``, fixed): on raw pixels, all
+    positive, a unit's input is dominated by the mean image, so units whose
+    weights point away from it never fire, and a sparse code loses many of
+    its units at the start of training. Returns ``(encoder, autoencoder)``;
+    the encoder outputs the sparse code.
     """
     x = keras.Input(shape=(FLAT_SIZE,), name="pixels")
-    h = layers.Dense(code, activation="relu", name="code")(x)
+    h = x
+    if mean is not None:
+        mean = np.asarray(mean, "float32").reshape(FLAT_SIZE)
+        h = layers.Normalization(mean=mean, variance=np.ones_like(mean),
+                                 name="centre")(h)
+    h = layers.Dense(code, activation="relu", name="code")(h)
     h = _sparsify(h, sparsity)
     out = layers.Dense(FLAT_SIZE, activation="sigmoid",
                        name="reconstruction")(h)
@@ -116,30 +126,40 @@ def overcomplete_autoencoder(code=1024, sparsity=None):
             keras.Model(x, out, name=f"overcomplete_{name}_autoencoder"))
 
 
-def sparse_autoencoder(n_inputs, n_latents, kind="relu_l1", l1=1e-3, k=32):
+def sparse_autoencoder(n_inputs, n_latents, kind="relu_l1", l1=1e-3, k=32,
+                       bias_init=None):
     """An SAE on ``n_inputs`` activations with ``n_latents`` latents.
 
     ``f = act(W_e (x - b_d) + b_e)``, ``x_hat = W_d f + b_d``, where ``b_d``
-    is one learned bias (layer ``"decoder_bias"``, zeros at first), ``act``
-    is ReLU then ``l1`` x mean ``|f|_1`` in the loss (``kind="relu_l1"``) or
-    ReLU then :class:`TopK` (``kind="topk"``), and the dictionary (``W_d``,
-    layer ``"dictionary"``) has unit-norm vectors. Returns ``(encoder,
-    decoder, sae)``, sharing their layers (``sae`` is one flat model, so
-    that saving it keeps ``b_d`` shared); train ``sae`` on MSE.
+    is one learned bias (layer ``"decoder_bias"``; it starts at
+    ``bias_init``, e.g. the mean activation, or zeros), ``act`` is ReLU
+    then ``l1`` x mean ``|f|_1`` in the loss (``kind="relu_l1"``) or ReLU
+    then :class:`TopK` (``kind="topk"``), and the dictionary (``W_d``, layer
+    ``"dictionary"``) has unit-norm vectors. ``W_e`` starts as the
+    transpose of ``W_d`` (Gao et al. 2024), which keeps far more latents
+    alive. Returns ``(encoder, decoder, sae)``, sharing their layers
+    (``sae`` is one flat model, so that saving it keeps ``b_d`` shared);
+    train ``sae`` on MSE.
     """
     if kind not in ("relu_l1", "topk"):
         raise ValueError(f"unknown SAE kind {kind!r}: 'relu_l1' or 'topk'")
     bias = DecoderBias(name="decoder_bias")
     dictionary = layers.Dense(n_inputs, use_bias=False, name="dictionary",
                               kernel_constraint=unit_norm_dictionary())
+    encode = layers.Dense(n_latents, activation="relu", name="latents")
     x = keras.Input(shape=(n_inputs,), name="activations")
-    f = layers.Dense(n_latents, activation="relu", name="latents")(
-        bias(x, subtract=True))
-    f = _sparsify(f, ("l1", l1) if kind == "relu_l1" else ("topk", k))
+    f = _sparsify(encode(bias(x, subtract=True)),
+                  ("l1", l1) if kind == "relu_l1" else ("topk", k))
     sae = keras.Model(x, bias(dictionary(f)), name=f"{kind}_sae")
 
     z = keras.Input(shape=(n_latents,), name="code")
     decoder = keras.Model(z, bias(dictionary(z)), name=f"{kind}_sae_decoder")
+    w = ops.convert_to_numpy(dictionary.kernel)
+    w = w / np.linalg.norm(w, axis=1, keepdims=True)  # unit norm at the start
+    dictionary.kernel.assign(w)
+    encode.kernel.assign(w.T)
+    if bias_init is not None:
+        bias.bias.assign(np.asarray(bias_init, "float32").reshape(n_inputs))
     return keras.Model(x, f, name=f"{kind}_sae_encoder"), decoder, sae
 
 
