@@ -50,13 +50,15 @@ def test_page_shows_levers_relative_to_seed_and_chapter_totals(tmp_path):
         "device": "CPU only (2 cores)", "backend": "tensorflow", "versions": {"keras": "3"},
         "updated": "today", "levers": {"data": "d", "epochs": 2, "runs": [seed, xla]},
         "chapters": [{"profile": "quick", "seconds": {"01_a": 60.0, "02_b": 90.0}, "total_seconds": 150.0}]}))
-    for stem, seconds, chapter in (("02_b", 600.0, 660.0), ("03_c", 1200.0, 1260.0)):
+    for stem, seconds, chapter, cold in (("02_b", 600.0, 660.0, True),
+                                         ("03_c", 1200.0, 1260.0, False)):
         (tmp_path / f"{stem}.json").write_text(json.dumps({"results": {"training_time": {
             "value": {"seconds": seconds, "runs": 2, "device": "CPU",
-                      "chapter_seconds": chapter}, "protocol": "p"}}}))
+                      "chapter_seconds": chapter, "from_empty_cache": cold},
+            "protocol": "p"}}}))
     page = bench.render_page(tmp_path)
     assert "| 02_b | 11.0 | within | 10.0 | 2 | - |" in page
-    assert "| 03_c | 21.0 | **OVER** | 20.0 | 2 | - |" in page
+    assert "| 03_c | 21.0 (estimate) | **OVER** | 20.0 | 2 | - |" in page
     assert "| **all chapters** | 32 (alone) | | **30** |" in page
     assert "| XLA | d | 4.0 | 250 | 0.50x | 0.04000 |" in page
     assert "| **all chapters** | **150** (2.5 min) |" in page
