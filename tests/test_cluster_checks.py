@@ -86,8 +86,10 @@ def test_an_empty_own_file_is_called_empty(tmp_path):
     assert "download" not in stderr.lower() and "delete" not in stderr.lower()
 
 
-@pytest.mark.parametrize("content", [b"<html>404</html>", b"\x00\x00\x08\x03\x00",
-                                     gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x05")[:-4]])
+@pytest.mark.parametrize("content", [
+    b"<html>404</html>", b"\x00\x00\x08\x03\x00",
+    gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x05", mtime=0)[:-4]],
+    ids=["html page", "cut-short header", "truncated gzip"])  # stable ids: pytest-xdist
 def test_own_files_are_never_to_be_deleted_or_downloaded_again(content, tmp_path):
     own = bars(tmp_path, n=30)
     own[3].write_bytes(content)
