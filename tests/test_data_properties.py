@@ -159,3 +159,12 @@ def test_header_promising_more_than_it_holds(gz):
     content[7] = 200  # 200 rows promised, 2 given
     with pytest.raises(DatasetError, match="header promises"):
         read_bytes_as_idx(bytes(content), gz)
+
+
+def test_tied_remainders_go_to_the_lower_class():
+    """Largest remainders first, ties to the class listed first: the parts must not depend on
+    how a sort orders ties (NumPy's default sort here does not keep their order)."""
+    counts = [42, 55, 55, 11, 7, 8, 44, 58, 55, 40, 58]  # remainders 0.5 tie in classes 1, 2 and 8
+    labels = np.repeat(np.arange(len(counts)), counts)
+    _, held = stratified_split(labels, 0.1)
+    assert np.bincount(labels[held]).tolist() == [4, 6, 5, 1, 1, 1, 4, 6, 5, 4, 6]
