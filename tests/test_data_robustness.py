@@ -429,3 +429,304 @@ def test_npz_without_arr_0_lists_the_arrays_it_holds(tmp_path):
     np.savez(path, images=np.zeros((2, 28, 28), np.uint8))
     with pytest.raises(DatasetError, match=r"has no array 'arr_0' \(found \['images'\]\)"):
         data._read_npz(path)
+
+
+# ------------------------------------------------- gzip members, padding and trailing bytes
+# (found by mutation testing of helpers.data: each test names what it pins down)
+
+def idx_file(shape=(5, 28, 28)) -> tuple[np.ndarray, bytes]:
+    array = (np.arange(np.prod(shape)) % 251).astype(np.uint8).reshape(shape)
+    return array, idx_bytes(array)
+
+
+def test_multi_member_gzip_with_zero_padding_is_read_whole(tmp_path):
+    """gzip allows concatenated members (and zero padding between them): all are read, in order."""
+    array, payload = idx_file()
+    path = tmp_path / "mine-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(payload[:6]) + bytes(4) + gzip.compress(payload[6:2000])
+                     + gzip.compress(payload[2000:]) + bytes(3))
+    assert np.array_equal(read_idx(path), array)
+    assert np.array_equal(read_idx(path, own=True), array)
+
+
+def test_gunzip_without_a_cap_inflates_everything_and_head_stops_exactly(tmp_path):
+    payload = bytes(range(256)) * 10
+    raw = gzip.compress(payload[:10]) + gzip.compress(payload[10:])
+    assert data._gunzip(raw, tmp_path / "x.gz", False) == payload
+    assert data._gunzip(raw, tmp_path / "x.gz", False, head=20) == payload[:20]
+
+
+@pytest.mark.parametrize("junk", [b"XX", b"\x00\x00junk", b"X" + gzip.compress(b"more")],
+                         ids=["letters", "after-padding", "before-a-member"])
+def test_bytes_after_the_gzip_data_are_refused(tmp_path, junk):
+    _, payload = idx_file()
+    path = tmp_path / "mine-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(payload) + junk)
+    for own in (False, True):
+        with pytest.raises(DatasetError) as err:
+            read_idx(path, own=own)
+        message = str(err.value)
+        assert message.startswith(f"{path}: the gzip stream is truncated or corrupt (unexpected "
+                                  "bytes after the compressed data). ")
+        assert ("download" in message) is not own
+
+
+def test_members_that_together_exceed_the_header_are_cut_off(tmp_path, monkeypatch):
+    """Each member within the size the header promises, all of them past it: refused, and no
+    more than one byte past the promise is ever inflated."""
+    _, payload = idx_file((1, 28, 28))
+    path = tmp_path / "mine-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(payload) + gzip.compress(bytes(784)) * 3)
+    inflated, real = [0], zlib.decompressobj
+    monkeypatch.setattr(zlib, "decompressobj",
+                        lambda *a, **k: _CountingInflater(real, inflated, *a, **k))
+    with pytest.raises(DatasetError, match="decompresses to more than the 800 bytes"):
+        data._idx_payload(path.read_bytes(), path)
+    assert inflated[0] <= 1024 + len(payload) + 1  # the header peek, the promise, one byte
+
+
+def test_gunzip_inflates_at_most_one_byte_past_the_limit(tmp_path, monkeypatch):
+    _, payload = idx_file((1, 28, 28))
+    raw = gzip.compress(payload) + gzip.compress(bytes(784))
+    inflated, real = [0], zlib.decompressobj
+    monkeypatch.setattr(zlib, "decompressobj",
+                        lambda *a, **k: _CountingInflater(real, inflated, *a, **k))
+    with pytest.raises(DatasetError, match="more than the 800 bytes"):
+        data._gunzip(raw, tmp_path / "x.gz", False, limit=len(payload))
+    assert inflated[0] == len(payload) + 1
+
+
+# --------------------------------------------------------------- IDX headers and sizes
+
+@pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
+def test_a_file_of_just_the_magic_number_is_cut_short(tmp_path, gz):
+    path = tmp_path / ("t10k-images-idx3-ubyte" + (".gz" if gz else ""))
+    magic = b"\x00\x00\x08\x03"
+    path.write_bytes(gzip.compress(magic) if gz else magic)
+    with pytest.raises(DatasetError, match=r"IDX header is cut short \(4 bytes\)"):
+        read_idx(path)
+
+
+def test_idx_messages_give_the_exact_magic_number_and_byte_counts(tmp_path):
+    _, good = idx_file()
+    path = tmp_path / "mine-idx3-ubyte"
+    path.write_bytes(b"\x12\x34\x08\x03" + good[4:])
+    with pytest.raises(DatasetError, match=r"wrong IDX magic number 0x12340803 \(expected"):
+        read_idx(path)
+    path.write_bytes(good[:-100])
+    with pytest.raises(DatasetError, match=r"promises shape \(5, 28, 28\) \(3920 data bytes\) "
+                                           r"but the file holds 3820\. "):
+        read_idx(path)
+
+
+def corrupt_crc(gz: bytes) -> bytes:
+    return gz[:-8] + bytes(b ^ 0xFF for b in gz[-8:-4]) + gz[-4:]
+
+
+def own_and_official_cases():
+    _, good = idx_file()
+    empty_but_huge = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big")
+                                                      for d in (0, 2**32 - 1, 2**32 - 1))
+    return {
+        "bad crc": (corrupt_crc(gzip.compress(good)),
+                    r"truncated or corrupt \(Error -3 while decompressing data: incorrect data "
+                    r"check\)"),
+        "truncated": (gzip.compress(good)[:-20],
+                      r"truncated or corrupt \(it ends before the end of the compressed data\)"),
+        "bomb": (gzip_of_zeros(bomb_header(), 1 << 20), "decompresses to more than"),
+        "empty but huge": (empty_but_huge, "which NumPy cannot hold"),
+        "empty but huge gz": (gzip.compress(empty_but_huge), "which NumPy cannot hold"),
+        "bad magic gz": (gzip.compress(b"\x12\x34\x08\x03" + good[4:]), "wrong IDX magic number"),
+    }
+
+
+@pytest.mark.parametrize("case", list(own_and_official_cases()))
+def test_every_idx_error_gives_the_fix_for_whose_file_it_is(tmp_path, case):
+    content, expected = own_and_official_cases()[case]
+    path = tmp_path / ("mine-idx3-ubyte" + (".gz" if content[:2] == b"\x1f\x8b" else ""))
+    path.write_bytes(content)
+    with pytest.raises(DatasetError, match=expected) as err:
+        read_idx(path, own=True)
+    assert str(path) in str(err.value) and "download" not in str(err.value).lower()
+    with pytest.raises(DatasetError, match=expected) as err:
+        read_idx(path)
+    assert "download the official file again" in str(err.value)
+
+
+def test_unreadable_and_empty_own_files_say_so_exactly(tmp_path):
+    with pytest.raises(DatasetError) as err:
+        read_idx(tmp_path)  # a folder: open() fails
+    assert str(err.value) == (f"{tmp_path}: cannot be read (Is a directory). Check the path and "
+                              "permissions.")
+    path = tmp_path / "mine-idx3-ubyte"
+    path.write_bytes(b"")
+    with pytest.raises(DatasetError) as err:
+        read_idx(path, own=True)
+    assert str(err.value) == f"{path}: is empty (0 bytes). {data._WRITE_AGAIN}"
+
+
+@pytest.mark.parametrize("content, own, expected", [
+    (b"\n  <!DOCTYPE html><html></html>", False,
+     r"is an HTML page \(a failed download saved under a data file's name\?\), not a gzip file\. "
+     r"Delete it and download"),
+    (b"<Error><Code>NoSuchKey</Code></Error>", False, r"is an HTML page \(a failed download"),
+    (b"<html>oops</html>", True, r": is an HTML page, not a gzip file\. Compress it with gzip"),
+    (b"plain text", False, r": is not gzip data, not a gzip file\. Delete it"),
+], ids=["leading-whitespace", "xml-error-without-prologue", "own", "not-html"])
+def test_what_a_non_gzip_gz_file_is_said_to_be(tmp_path, content, own, expected):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError, match=expected):
+        read_idx(path, own=own)
+
+
+# ------------------------------------------------------- checking one official file
+
+def test_official_files_get_the_download_fix_and_their_path(tmp_path):
+    spec = data.OfficialFile("t10k-images-idx3-ubyte.gz", (), None, (5, 28, 28))
+    path = tmp_path / spec.name
+    path.write_bytes(b"")
+    with pytest.raises(DatasetError, match="a download or copy was cut short. Delete it"):
+        data._load_verified(path, spec)
+    _, good = idx_file()
+    path.write_bytes(gzip.compress(good[:-100]))  # valid gzip, short payload
+    with pytest.raises(DatasetError) as err:
+        data._load_verified(path, spec)
+    assert str(err.value).startswith(f"{path}: IDX header promises shape (5, 28, 28)")
+    assert str(err.value).endswith("The file is truncated or corrupt; download it again.")
+
+
+def test_official_image_file_of_another_element_type_is_refused(tmp_path):
+    """notMNIST's train files have no published digest: the type check is all that stands."""
+    spec = data.OfficialFile("train-images-idx3-ubyte.gz", (), None, (5, 28, 28))
+    path = tmp_path / spec.name
+    path.write_bytes(gzip.compress(idx_bytes(np.ones((5, 28, 28), np.int32), 0x0C)))
+    with pytest.raises(DatasetError, match=r"holds int32 values, expected unsigned bytes "
+                                           r"\(IDX type code 0x08\)"):
+        data._load_verified(path, spec)
+
+
+def test_official_file_whose_header_disagrees_with_the_shape_is_not_inflated(tmp_path,
+                                                                              monkeypatch):
+    """A header promising 30,000 images where 5 are expected: refused from the header peek."""
+    spec = data.OfficialFile("t10k-images-idx3-ubyte.gz", (), None, (5, 28, 28))
+    path = tmp_path / spec.name
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (30_000, 28, 28))
+    path.write_bytes(gzip_of_zeros(header, 30_000 * 784))
+    inflated, real = [0], zlib.decompressobj
+    monkeypatch.setattr(zlib, "decompressobj",
+                        lambda *a, **k: _CountingInflater(real, inflated, *a, **k))
+    with pytest.raises(DatasetError) as err:
+        data._load_verified(path, spec)
+    assert str(err.value).startswith(f"{path}: holds an array of shape (30000, 28, 28), expected "
+                                     "(5, 28, 28) for the official t10k-images-idx3-ubyte.gz.")
+    assert inflated[0] <= 1024
+
+
+def test_npz_file_replaced_after_it_was_read_gives_the_array_that_was_hashed(tmp_path,
+                                                                             monkeypatch):
+    """The array returned is parsed from the very bytes whose SHA-256 was checked."""
+    import hashlib
+
+    path, other = tmp_path / "kmnist-test-imgs.npz", tmp_path / "other.npz"
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    np.savez_compressed(path, images)
+    np.savez_compressed(other, images[::-1])
+    spec = data.OfficialFile(path.name, (), hashlib.sha256(path.read_bytes()).hexdigest(),
+                             images.shape)
+    real_read_file = data._read_file
+
+    def read_then_replace(p):
+        result = real_read_file(p)
+        path.write_bytes(other.read_bytes())  # replaced just after it was read
+        return result
+
+    monkeypatch.setattr(data, "_read_file", read_then_replace)
+    array, digest = data._load_verified(path, spec, remember=False)
+    assert np.array_equal(array, images) and digest == spec.sha256
+
+
+def test_downloads_leave_markers_for_the_cached_files_only(tiny, monkeypatch, isolated_data_env):
+    """Temporaries are checked but never marked: the marker file holds the four cached files."""
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    load_dataset("mnist")
+    markers = json.loads((isolated_data_env / "verified.json").read_text())
+    cache = (isolated_data_env / "mnist").resolve()
+    assert sorted(markers) == sorted(str(cache / name) for name in ALL)
+
+
+# ------------------------------------------------------------ the test-data guard's edges
+
+def guard_refuses(x) -> bool:
+    try:
+        data.check_not_test(x, "x")
+    except DatasetError:
+        return True
+    return False
+
+
+def test_guard_edges_of_pixel_ranges(monkeypatch):
+    monkeypatch.setattr(data, "_TEST_IMAGES", {})
+    rng = np.random.default_rng(7)
+    dark = rng.integers(0, 3, (3, 28, 28), dtype=np.uint8)  # pixels 0, 1 and 2
+    bright = rng.integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    bright[:, 0, 0] = 0
+    data._register_test_part("T", np.concatenate([dark, bright]))
+    assert guard_refuses(dark.astype(np.float64))  # [0, 255] floats whose maximum is 2
+    assert not guard_refuses(bright.astype(np.int64) - 256)  # negative: not pixels
+    over = bright.astype(np.int64)
+    over[:, 0, 0] = 256  # past 255: not pixels (256 must not wrap to 0)
+    assert not guard_refuses(over)
+    assert guard_refuses(bright.astype(np.int64))
+    for empty in (np.zeros((0, 28, 28), np.float32), np.zeros((0, 784), np.int64)):
+        data.check_not_test(empty, "x")  # nothing to compare, no error
+
+
+# ------------------------------------------------------------- the verification markers
+
+def test_marker_key_covers_the_first_and_last_64_kib_and_only_those(tmp_path):
+    """Same status, other bytes at either end: another key. The middle is not read (the key
+    must stay much cheaper than the SHA-256 it saves)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    st, key = os.stat(path), data._VerifiedMarkers.key
+    raw = bytes(200_000)
+    first, last, middle = bytearray(raw), bytearray(raw), bytearray(raw)
+    first[0], last[-1], middle[100_000] = 1, 1, 1
+    assert len({key(st, raw), key(st, bytes(first)), key(st, bytes(last))}) == 3
+    assert key(st, bytes(middle)) == key(st, raw)
+
+
+def test_marker_file_that_is_not_a_json_object_is_ignored(tiny, tmp_path, isolated_data_env):
+    folder = tmp_path / "mine" / "mnist"
+    copy_files(tiny["server"], folder, ALL)
+    isolated_data_env.mkdir(parents=True, exist_ok=True)
+    for junk in ("[]", '"text"', "{not json", '{"x": 1}'):
+        (isolated_data_env / "verified.json").write_text(junk)
+        assert load_dataset("mnist", data_dir=tmp_path / "mine").source.endswith(
+            "SHA-256 verified")
+        assert len(json.loads((isolated_data_env / "verified.json").read_text())) >= 4
+
+
+def test_markers_are_written_into_a_cache_folder_that_does_not_exist_yet(tiny, tmp_path,
+                                                                        monkeypatch):
+    cache = tmp_path / "not" / "yet" / "cache"
+    monkeypatch.setenv("AEBOOK_CACHE", str(cache))
+    copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
+    load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert len(json.loads((cache / "verified.json").read_text())) == 4
+
+
+def test_official_npz_whose_header_disagrees_with_the_shape_is_not_read(tmp_path):
+    """An npz holding 30,000 images where 2 are expected: refused from its array header."""
+    spec = data.OfficialFile("kmnist-test-imgs.npz", (), None, (2, 28, 28))
+    path = tmp_path / spec.name
+    np.savez_compressed(path, np.zeros((30_000, 28, 28), np.uint8))  # 23.5 MB, deflated
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"shape \(30000, 28, 28\), expected \(2, 28, 28\)"):
+            data._load_verified(path, spec)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
