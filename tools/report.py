@@ -22,6 +22,8 @@ from tools.references import Reference, reference
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "kmnist": "KMNIST",
             "notmnist": "notMNIST"}
 
+SPARSE_AE_VARIANTS = {"dense": "no constraint", "l1": "L1 penalty", "topk": "k-sparse code"}
+
 # Row names where the key's parts read badly (the figures compared with are in references.json).
 NAMES = {
     **{f"{d}.pixels.{m}": f"training images, {what}" for d in DATASETS for m, what in (
@@ -43,14 +45,12 @@ NAMES = {
     **{f"ood.{a}.decision": f"OOD decisions, model of {DA}: share of test images flagged per "
        "threshold rule" for a, DA in DATASETS.items()},
     **{f"mnist.sparse_ae.{v}.{m}": f"overcomplete AE (1,024 units), {name}{what}"
-       for v, name in (("dense", "no constraint"), ("l1", "L1 penalty"),
-                       ("topk", "k-sparse code"))
+       for v, name in SPARSE_AE_VARIANTS.items()
        for m, what in (("test_mse", ""), ("l0", ", active code units per image (L0)"),
                        ("dead_units", ", dead code units (of 1,024)"),
                        ("copy_test", ", copy test: MSE on unseen letters over MSE on digits"))},
     **{f"mnist.sparse_ae.{v}.acc": f"logistic regression on codes of the overcomplete AE, {name}"
-       for v, name in (("dense", "no constraint"), ("l1", "L1 penalty"),
-                       ("topk", "k-sparse code"))},
+       for v, name in SPARSE_AE_VARIANTS.items()},
     "mnist.sparse_ae.validation_grid": "overcomplete AEs, every L1 weight and k tried "
                                        "(validation part)",
     "mnist.mlp.acc": "MLP classifier 784-256-128-10",
