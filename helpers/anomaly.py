@@ -1,8 +1,7 @@
 """Anomaly scores for chapter 8: reconstruction error, a complexity-corrected code length, distances
 to the normal data (k nearest neighbours, PCA, Mahalanobis in code space) and thresholds.
 
-Every score is "higher means more anomalous". AUROC is :func:`helpers.scores.auroc`; it is
-re-exported here so a chapter can import its detector tools from one module. Everything but
+Every score is "higher means more anomalous"; AUROCs live in :mod:`helpers.scores`. Everything but
 :func:`detector_autoencoder` and :func:`reconstruct` is NumPy / scikit-learn and works on any
 Keras backend's outputs.
 """
@@ -15,11 +14,10 @@ import zlib
 
 import numpy as np
 
-from helpers.scores import auroc
-
-__all__ = ["auroc", "detector_autoencoder", "reconstruct", "reconstruction_error",
+__all__ = ["detector_autoencoder", "reconstruct", "reconstruction_error",
            "compressed_bits", "gaussian_code_length", "complexity_corrected", "knn_distance",
-           "pca_error", "Mahalanobis", "STATISTICS", "image_statistics", "ink_extent", "typicality",
+           "pca_error", "Mahalanobis", "STATISTICS", "image_statistics", "ink_extent",
+           "mnist_style", "typicality",
            "threshold_at_fpr", "detection_rate"]
 
 
@@ -188,6 +186,33 @@ def ink_extent(images, background: float = 0.02) -> np.ndarray:
         return np.where(lines.any(axis=1), last - first + 1, 0)
 
     return np.c_[span(ink.any(axis=2)), span(ink.any(axis=1))].astype(float)
+
+
+def mnist_style(images, box: int = 20, background: float = 0.02) -> np.ndarray:
+    """Each 28x28 image pushed through MNIST's own pipeline (LeCun et al.): the
+    ink's bounding box (pixels of ``background`` or brighter) scaled, with
+    anti-aliasing and its aspect ratio kept, so that its longer side is ``box``
+    pixels, then placed in a 28x28 frame with its centre of mass at the centre."""
+    from scipy.ndimage import center_of_mass, shift
+    from skimage.transform import resize
+
+    square = _flat(images).reshape(len(images), 28, 28)
+    out = np.zeros_like(square)
+    for i, image in enumerate(square):
+        ink = image >= background
+        rows = np.flatnonzero(ink.any(axis=1))
+        cols = np.flatnonzero(ink.any(axis=0))
+        if not len(rows):
+            continue  # a blank image stays blank
+        ink = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        scale = box / max(ink.shape)
+        size = tuple(max(1, round(side * scale)) for side in ink.shape)
+        small = np.clip(resize(ink, size, anti_aliasing=True), 0, 1)
+        top, left = (28 - size[0]) // 2, (28 - size[1]) // 2
+        out[i, top:top + size[0], left:left + size[1]] = small
+        dy, dx = np.array([13.5, 13.5]) - center_of_mass(out[i])
+        out[i] = np.clip(shift(out[i], (dy, dx), order=1), 0, 1)
+    return out.reshape(np.shape(images))
 
 
 def typicality(normal_statistics, statistics) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The command line ``python -m helpers.cluster``: autoencoder codes -> k-means -> scores against
-the true labels (which training never sees). The scores themselves live in :mod:`helpers.scores`;
-``contingency``, ``hungarian_accuracy``, ``majority_accuracy`` and ``scores`` are re-exported
-here for the chapters that use them under these names."""
+the true labels (which training never sees). The scores themselves live in :mod:`helpers.scores`
+(``clustering_scores`` gives ACC, majority accuracy, NMI and ARI together); ``contingency``,
+``hungarian_accuracy`` and ``majority_accuracy`` are re-exported here for the chapters that use
+them under these names."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from helpers.files import atomic_path, atomic_write
-from helpers.scores import bootstrap_interval, contingency, hungarian_accuracy, majority_accuracy
-from helpers.scores import clustering_scores as scores
+from helpers.scores import (bootstrap_interval, clustering_scores, contingency,
+                            hungarian_accuracy, majority_accuracy)
 
-__all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "scores", "umap_embedding",
+__all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "umap_embedding",
            "n2d_clusters", "projector_export", "run", "main"]
 
 BATCH_SIZE = 128
@@ -113,6 +114,10 @@ def _parser():
     out.add_argument("--overwrite", action="store_true",
                      help="replace the outputs of an earlier run with the same LOG_DIR/TAG "
                           "(without it, such a run is refused)")
+    out.add_argument("--quiet", action="store_true",
+                     help="print no training log (the time left and the loss of each tenth of "
+                          "training); the data, the training summary and the scores still "
+                          "print")
     _switch(out, "--tb-embedding", "--tb_embedding",
             help="also write a TensorBoard Embedding Projector export (vectors, metadata, "
                  "sprite)")
@@ -243,8 +248,9 @@ def _progress(steps: int, batch_size: int):
 
 
 def train(autoencoder, x, steps: int, learning_rate: float, batch_size: int = BATCH_SIZE,
-          seed: int = 0) -> float:
+          seed: int = 0, log: bool = True) -> float:
     """Train ``autoencoder`` on ``x -> x`` for ``steps`` batches (MSE, Adam); returns seconds.
+    ``log=False`` prints nothing while it trains.
 
     Each pass over ``x`` takes the images in a new random order; a pass ends before a batch
     would come out short. A loss that is not finite stops training with a ValueError.
@@ -263,9 +269,11 @@ def train(autoencoder, x, steps: int, learning_rate: float, batch_size: int = BA
 
     autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     start = time.perf_counter()
+    callbacks = [keras.callbacks.TerminateOnNaN()]
+    if log:
+        callbacks.insert(0, _progress(steps, batch_size))
     history = autoencoder.fit(batches(), steps_per_epoch=steps, epochs=1, shuffle=False,
-                              verbose=0, callbacks=[_progress(steps, batch_size),
-                                                    keras.callbacks.TerminateOnNaN()])
+                              verbose=0, callbacks=callbacks)
     loss = history.history["loss"][-1]
     if not math.isfinite(loss):
         raise ValueError(f"training stopped at a loss of {loss}, not a finite number: lower "
@@ -289,17 +297,19 @@ def umap_embedding(codes, dims: int, seed: int = 0, neighbours: int = 20,
     return reducer.fit_transform(codes)
 
 
-def n2d_clusters(codes, n_clusters: int = 10, seed: int = 0, **umap_args):
+def n2d_clusters(codes, n_clusters: int = 10, seed: int = 0, starts: int = 10,
+                 **umap_args):
     """N2D's clustering (McConville et al.): UMAP of the codes to ``n_clusters``
-    dimensions, then a full-covariance Gaussian mixture with 10 starts, of which
-    the one with the highest likelihood is kept (a choice that needs no labels).
+    dimensions, then a full-covariance Gaussian mixture. N2D's code fits the
+    mixture from one start; this book runs ``starts`` starts and keeps the one
+    with the highest likelihood (a choice that needs no labels).
 
     Returns ``(clusters, embedding, mixture)``; ``umap_args`` go to
     :func:`umap_embedding`."""
     from sklearn.mixture import GaussianMixture
 
     embedding = umap_embedding(codes, n_clusters, seed=seed, **umap_args)
-    mixture = GaussianMixture(n_clusters, covariance_type="full", n_init=10,
+    mixture = GaussianMixture(n_clusters, covariance_type="full", n_init=starts,
                               random_state=seed).fit(embedding)
     return mixture.predict(embedding), embedding, mixture
 
@@ -358,7 +368,7 @@ def run(args) -> dict:
         steps = args.steps or DEFAULT_STEPS
     print(f"training: {steps:,} steps of {batch} images ({steps * batch / len(train_x):.1f} "
           f"passes over {len(train_x):,} images), Adam, learning rate {args.learning_rate:g}, MSE")
-    seconds = train(autoencoder, train_x, steps, args.learning_rate, batch)
+    seconds = train(autoencoder, train_x, steps, args.learning_rate, batch, log=not args.quiet)
     mse = evaluate_mse(autoencoder, train_x)
     mean_mse = float(np.mean((train_x - train_x.mean(axis=0)) ** 2))
     print(f"trained in {seconds:.1f} s ({steps * batch / seconds:,.0f} img/s); training MSE "
@@ -373,7 +383,7 @@ def run(args) -> dict:
     codes = encoder.predict(test_x, batch_size=512, verbose=0)
     kmeans = KMeans(n_clusters=args.num_clusters, n_init=10, random_state=0).fit(codes_train)
     clusters = kmeans.predict(codes)
-    result = scores(y_test, clusters)
+    result = clustering_scores(y_test, clusters)
     low, high = bootstrap_interval(y_test, clusters, hungarian_accuracy, n_boot=RESAMPLES)
     print(f"{'clusters':>8} {'ACC':>6} {'majority':>8} {'NMI':>6} {'ARI':>6}")
     print(f"{result['k']:>8} {result['acc']:>6.3f} {result['majority_acc']:>8.3f} "

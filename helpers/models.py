@@ -108,12 +108,13 @@ def single_layer_autoencoder(encoding_size=32):
                                        "single_layer_ae")
 
 
-def conv_autoencoder():
+def conv_autoencoder(code_channels=128, name="conv_ae"):
     """The notMNIST blog seed's conv AE (trained with RMSprop on MSE).
 
     Encoder: conv 32 -> pool -> conv 64 -> pool -> conv 128, a 7x7x128 code
     (92,672 parameters). Decoder: conv 128 -> upsample -> conv 64 -> upsample ->
     conv 1 with a sigmoid (221,953). All kernels 3x3; 314,625 parameters in all.
+    ``code_channels``: the code's channels, if not the seed's 128.
     """
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     code = _chain(x,
@@ -121,18 +122,18 @@ def conv_autoencoder():
                   layers.MaxPooling2D(2, name="enc_pool1"),
                   _conv(64, "enc_conv2"),
                   layers.MaxPooling2D(2, name="enc_pool2"),
-                  _conv(128, "code"))
-    encoder = keras.Model(x, code, name="conv_ae_encoder")
+                  _conv(code_channels, "code"))
+    encoder = keras.Model(x, code, name=f"{name}_encoder")
 
-    z = keras.Input(shape=(7, 7, 128), name="code")
+    z = keras.Input(shape=(7, 7, code_channels), name="code")
     out = _chain(z,
                  _conv(128, "dec_conv1"),
                  layers.UpSampling2D(2, name="dec_up1"),
                  _conv(64, "dec_conv2"),
                  layers.UpSampling2D(2, name="dec_up2"),
                  _conv(1, "reconstruction", activation="sigmoid"))
-    decoder = keras.Model(z, out, name="conv_ae_decoder")
-    return encoder, decoder, _assemble(encoder, decoder, IMAGE_SHAPE, "conv_ae")
+    decoder = keras.Model(z, out, name=f"{name}_decoder")
+    return encoder, decoder, _assemble(encoder, decoder, IMAGE_SHAPE, name)
 
 
 def compact_conv_autoencoder(code_size=6):
@@ -144,8 +145,8 @@ def compact_conv_autoencoder(code_size=6):
     to 28x28. With 6 code units: 35,089 + 42,433 = 77,522 parameters (224
     non-trainable, the batch-norm moving statistics). Its batch norms keep up
     with short runs (momentum 0.9, see :func:`_batch_norm`): with Keras's
-    default, 0.99, the validation MSE of an MNIST run rose for several epochs
-    while the training MSE fell (chapter 3)."""
+    default, 0.99, the validation MSE of an MNIST run lagged far behind the
+    training MSE after the first epoch (chapter 3)."""
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     code = _chain(x,
                   _conv(32, "enc_conv1"), _conv(32, "enc_conv2"),
@@ -357,3 +358,44 @@ def deep_dense_autoencoder(code_size=10, hidden=(500, 500, 2000),
     decoder = keras.Model(z, out, name="deep_dense_ae_decoder")
     return encoder, decoder, _assemble(encoder, decoder, (FLAT_SIZE,),
                                        "deep_dense_ae")
+
+
+# ----------------------------------------------------------------- chapter 3's variants
+
+
+def conv_autoencoder_narrow(code_channels=8):
+    """The notMNIST blog seed's conv AE (:func:`conv_autoencoder`) with
+    ``code_channels`` channels in its code instead of 128: a 7x7x8 code holds
+    392 numbers, fewer than the 784 pixels, and keeps the 7x7 layout."""
+    return conv_autoencoder(code_channels, name="conv_ae_narrow")
+
+
+def resize_conv_decoder(code_channels=32):
+    """:func:`conv_autoencoder_improved`'s decoder with each stride-2
+    ``Conv2DTranspose`` replaced by a resize-convolution: nearest-neighbour
+    upsampling, then a 3x3 convolution (Odena et al. 2016). Every output pixel
+    then gets the same number of kernel taps, so there is no checkerboard."""
+    z = keras.Input(shape=(7, 7, code_channels), name="code")
+    out = _chain(z,
+                 _conv(128, "dec_conv1"),
+                 layers.UpSampling2D(2, name="dec_resize1"),          # 14x14
+                 _conv(64, "dec_up1"),
+                 _batch_norm("dec_bn1"),
+                 _conv(64, "dec_conv2"),
+                 layers.UpSampling2D(2, name="dec_resize2"),          # 28x28
+                 _conv(32, "dec_up2"),
+                 _batch_norm("dec_bn2"),
+                 _conv(1, "reconstruction", activation="sigmoid"))
+    return keras.Model(z, out, name="resize_conv_decoder")
+
+
+def with_batch_norm_momentum(parts, momentum):
+    """Set the momentum of every ``BatchNormalization`` layer of the models
+    ``parts`` (e.g. a builder's encoder and decoder) to ``momentum``, before
+    training; returns ``parts``. Keras's default is 0.99, the book's 0.9
+    (:func:`_batch_norm`)."""
+    for part in parts:
+        for layer in part.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.momentum = float(momentum)
+    return parts

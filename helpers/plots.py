@@ -67,10 +67,12 @@ def _show_figures_with_alt_text() -> None:
     shell = get_ipython()
     if shell is None or not hasattr(shell, "display_formatter"):
         return
+    # The inline backend installs its own figure formatter when it loads, at the first
+    # figure: load it now, so that a figure shown in the middle of the first cell that
+    # draws one gets ours too. Put ours back before every cell and before the backend
+    # shows the cell's figures (its post_execute hook is registered after this one).
+    plt.close(plt.figure())
     _use_alt_formatter(shell)
-    # The inline backend installs its own figure formatter when it loads, often in the
-    # middle of a later cell: put ours back before every cell and before the backend shows
-    # the cell's figures (its post_execute hook is registered after this one).
     for event in ("pre_run_cell", "post_execute"):
         if _use_alt_formatter not in shell.events.callbacks[event]:
             shell.events.register(event, _use_alt_formatter)

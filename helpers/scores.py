@@ -149,6 +149,51 @@ def auroc(normal_scores, anomaly_scores) -> float:
 
 # ------------------------------------------------------------------------- paired comparisons
 
+def resample_weights(n: int, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
+    """``(n_boot, n)`` bootstrap weights: row b counts (as floats) how often
+    each of ``n`` images is drawn into resample b (n draws with replacement).
+    Scoring every model with the same rows resamples the images, not the
+    models: the differences between models stay paired."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, (n_boot, n)) + n * np.arange(n_boot)[:, None]
+    counts = np.bincount(draws.ravel(), minlength=n_boot * n)
+    return counts.reshape(n_boot, n).astype(float)
+
+
+def weighted_auroc(scores, is_anomaly, weights) -> np.ndarray:
+    """AUROC of ``scores`` (one per image, higher = more anomalous) for every
+    row of ``weights`` (copies of each image, e.g. :func:`resample_weights`);
+    ties count one half, as in :func:`auroc`, which a row of ones reproduces."""
+    from scipy.sparse import csr_matrix
+
+    scores, is_anomaly = np.ravel(scores), np.ravel(is_anomaly).astype(bool)
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    if weights.shape[1] != len(scores) or len(is_anomaly) != len(scores):
+        raise ValueError(f"need one score, one flag and one weight column per image, got "
+                         f"{len(scores)}, {len(is_anomaly)} and {weights.shape[1]}")
+    _, level = np.unique(scores, return_inverse=True)  # tied scores share a level
+    levels = level.max() + 1
+
+    def per_level(mask):  # weight of each score level, normal or anomalous images only
+        rows = np.flatnonzero(mask)
+        onehot = csr_matrix((np.ones(len(rows)), (rows, level[rows])),
+                            shape=(len(scores), levels))
+        return np.asarray(weights @ onehot)
+
+    normal, anomalous = per_level(~is_anomaly), per_level(is_anomaly)
+    below = np.cumsum(normal, axis=1) - normal  # normal weight strictly below each level
+    won = (anomalous * (below + 0.5 * normal)).sum(axis=1)
+    return won / (normal.sum(axis=1) * anomalous.sum(axis=1))
+
+
+def percentile_interval(samples, confidence: float = 0.95) -> tuple[float, float]:
+    """The central ``confidence`` interval of bootstrap ``samples``."""
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(np.ravel(samples), [tail, 100 - tail])
+    return float(low), float(high)
+
+
+
 def paired_difference(a, b, n_boot: int = 2000, seed: int = 0,
                       confidence: float = 0.95) -> dict:
     """Mean of ``a - b`` for two models scored image by image on the same

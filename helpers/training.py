@@ -318,3 +318,48 @@ def evaluate_mse(model, x, y=None, batch_size: int = 512) -> float:
     y = x if y is None else y
     pred = model.predict(x, batch_size=batch_size, verbose=0)
     return float(np.mean((np.asarray(pred, dtype=np.float64) - y) ** 2))
+
+
+def fit_rounds(model, x, *, name: str, rounds: int, steps: int, optimizer,
+               batch_size: int = 32, validation_data=None, loss="mse",
+               seed: int = 42) -> TrainResult:
+    """Train the autoencoder ``model`` on ``x -> x`` for ``rounds`` rounds of
+    ``steps`` updates of ``batch_size`` images, and measure the validation
+    loss after every round: for runs budgeted in updates, not passes.
+
+    ``x`` is reshuffled at every pass; ``steps`` must divide the batches of a
+    pass, so that no round is cut short (the quick profile, with few images,
+    shortens a round to one pass and caps ``rounds`` as it caps epochs).
+    Seeded like :func:`fit` (``seed`` before, ``seed + 1`` after); not cached,
+    since such runs are short, but counted in the chapter's training time.
+    """
+    import keras
+
+    profile = get_profile()
+    rounds = profile.epochs(rounds)
+    per_pass = math.ceil(len(x) / batch_size)
+    steps = min(steps, per_pass)
+    if steps < 1 or per_pass % steps:
+        raise ValueError(f"fit_rounds: {steps} updates a round do not divide "
+                         f"the {per_pass} batches of a pass")
+    for i, array in enumerate((x, *(validation_data or ()))):
+        check_not_test(array, f"fit_rounds({name!r}): "
+                       + ("x" if i == 0 else f"validation_data[{i - 1}]"))
+    model.compile(optimizer=_optimizer(optimizer, None), loss=loss)
+    keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    history = model.fit(x, x, batch_size=batch_size, epochs=rounds,
+                        steps_per_epoch=steps, shuffle=True,
+                        validation_data=validation_data, verbose=0)
+    seconds = time.perf_counter() - start
+    result = TrainResult(
+        history={k: [float(v) for v in vs]
+                 for k, vs in history.history.items()},
+        epochs=rounds, seconds=seconds,
+        images_per_second=rounds * steps * batch_size / seconds,
+        weights=f"{_checked_name(name)} (not cached)",
+        settings={"rounds": rounds, "steps": steps, "batch_size": batch_size,
+                  "seed": seed})
+    keras.utils.set_random_seed(seed + 1)
+    SESSION.append(result)
+    return result

@@ -15,10 +15,6 @@ def _blank_and_noise(n=50, seed=0):
     return blank, noise
 
 
-def test_auroc_is_the_one_in_scores():
-    assert anomaly.auroc is auroc
-
-
 def test_separable_pair_gives_auroc_one_and_identical_sets_one_half():
     rng = np.random.default_rng(0)
     normal = rng.normal(0, 1, 200)
@@ -163,3 +159,16 @@ def test_a_nan_score_refuses_a_threshold():
     scores = np.array([0.1, 0.2, np.nan, 0.4])
     with pytest.raises(ValueError, match="1 of 4 normal scores are not finite"):
         anomaly.threshold_at_fpr(scores, 0.05)
+
+
+def test_mnist_style_fits_the_ink_into_a_centred_20_pixel_box():
+    from scipy.ndimage import center_of_mass
+
+    letter = np.zeros((2, 28, 28), np.float32)
+    letter[0, :, 3:17] = 1.0  # a bar 28 high and 14 wide, off to the left
+    styled = anomaly.mnist_style(letter)
+    assert styled.shape == letter.shape and 0 <= styled.min() and styled.max() <= 1
+    height, width = anomaly.ink_extent(styled[:1])[0]
+    assert height in (20, 21) and width in (10, 11)  # 28 -> 20, 14 -> 10 (+1 for the shift)
+    np.testing.assert_allclose(center_of_mass(styled[0]), (13.5, 13.5), atol=0.3)
+    assert not styled[1].any()  # a blank image stays blank

@@ -8,7 +8,7 @@ from helpers import cluster, scores
 
 
 def test_names_are_the_scores_module_functions():
-    assert cluster.scores is scores.clustering_scores
+    assert not hasattr(cluster, "scores")  # the clustering scores: scores.clustering_scores
     for name in ("contingency", "hungarian_accuracy", "majority_accuracy"):
         assert getattr(cluster, name) is getattr(scores, name)
 
@@ -16,7 +16,7 @@ def test_names_are_the_scores_module_functions():
 def test_perfect_clustering_under_any_naming():
     labels = np.repeat(np.arange(5), 20)
     renamed = (labels + 3) % 5
-    s = cluster.scores(labels, renamed)
+    s = scores.clustering_scores(labels, renamed)
     assert s == {"acc": 1.0, "majority_acc": 1.0, "nmi": pytest.approx(1.0),
                  "ari": pytest.approx(1.0), "k": 5}
 
@@ -38,7 +38,7 @@ def test_majority_accuracy_reaches_one_with_a_cluster_per_image():
 def test_random_clusters_score_near_chance():
     rng = np.random.default_rng(1)
     labels, clusters = rng.integers(0, 10, 5000), rng.integers(0, 10, 5000)
-    s = cluster.scores(labels, clusters)
+    s = scores.clustering_scores(labels, clusters)
     assert s["acc"] < 0.15 and s["nmi"] < 0.01 and abs(s["ari"]) < 0.01
 
 
@@ -65,3 +65,12 @@ def test_n2d_clusters_separates_blobs_and_is_fixed_by_its_seed():
     assert cluster.hungarian_accuracy(labels, clusters) == 1.0
     again, _, _ = cluster.n2d_clusters(codes, n_clusters=4, seed=1, epochs=30)
     assert np.array_equal(clusters, again)
+
+
+def test_n2d_clusters_fits_as_many_mixture_starts_as_asked():
+    pytest.importorskip("umap")
+    rng = np.random.default_rng(0)
+    codes = rng.normal(0, 1, (120, 6))
+    for starts in (1, 3):
+        _, _, mixture = cluster.n2d_clusters(codes, n_clusters=3, starts=starts, epochs=10)
+        assert mixture.n_init == starts

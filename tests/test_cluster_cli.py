@@ -17,7 +17,7 @@ from .conftest import ROOT
 
 FLAGS = ["--data-dir", "--log-dir", "--tag", "--learning-rate", "--encoding-size", "--steps",
          "--epochs", "--num-clusters", "--convolution", "--tb-embedding", "--dataset", "--images",
-         "--labels", "--code-activation"]
+         "--labels", "--code-activation", "--quiet"]
 
 
 def cli(*args, cwd=None):
@@ -195,6 +195,17 @@ def test_quiet_runs_a_time_estimate_overwrite_and_the_seeds_spellings(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["k"] == 2
     assert np.load(out / "codes.npy").shape == (300, 4)
     assert sorted(p.name for p in out.iterdir()) == ["codes.npy", "metrics.json"]
+
+
+def test_quiet_prints_no_training_log_but_the_summary_and_scores(tmp_path):
+    proc = cli(*bars(tmp_path), "--steps", 20, "--num-clusters", 3, "--quiet",
+               "--log-dir", tmp_path / "runs")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line for line in lines if line.startswith("step")] == []
+    assert "training: 20 steps of 128 images" in proc.stdout
+    assert any(line.startswith("trained in") for line in lines)
+    assert "bootstrap interval" in proc.stdout
 
 
 def test_a_loss_that_is_not_finite_stops_the_run(tmp_path):

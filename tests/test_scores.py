@@ -255,3 +255,32 @@ def test_paired_difference_of_acc_hits_and_of_identical_models():
 def test_paired_difference_refuses_values_that_do_not_pair(a, b):
     with pytest.raises(ValueError, match="same length"):
         scores.paired_difference(a, b)
+
+
+def test_weighted_auroc_with_unit_weights_is_sklearns_auroc_ties_included():
+    rng = np.random.default_rng(0)
+    s = np.round(rng.normal(size=300), 1)  # many ties
+    odd = rng.random(300) < 0.3
+    got = scores.weighted_auroc(s, odd, np.ones((1, 300)))[0]
+    assert got == pytest.approx(scores.auroc(s[~odd], s[odd]), abs=1e-12)
+
+
+def test_weighted_auroc_with_resample_weights_is_the_auroc_of_the_resample():
+    rng = np.random.default_rng(1)
+    s, odd = rng.normal(size=200), rng.random(200) < 0.4
+    s[odd] += 1
+    w = scores.resample_weights(200, n_boot=5, seed=3)
+    assert w.shape == (5, 200) and (w.sum(axis=1) == 200).all()
+    for row, value in zip(w, scores.weighted_auroc(s, odd, w)):
+        picked = np.repeat(np.arange(200), row.astype(int))
+        assert value == pytest.approx(scores.auroc(s[picked][~odd[picked]],
+                                                   s[picked][odd[picked]]))
+
+
+def test_weighted_auroc_refuses_mismatched_lengths():
+    with pytest.raises(ValueError, match="one score, one flag and one weight"):
+        scores.weighted_auroc(np.zeros(3), np.zeros(3, bool), np.ones((2, 4)))
+
+
+def test_percentile_interval_is_central():
+    assert scores.percentile_interval(np.arange(101)) == pytest.approx((2.5, 97.5))

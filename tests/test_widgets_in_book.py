@@ -43,8 +43,10 @@ def widgets_on(page_path) -> dict:
     return {uid: json.loads(cfg) for uid, cfg in SCRIPT.findall(page_path.read_text())}
 
 
-def test_the_latent_explorer_is_in_chapter_9():
-    assert any(p.stem == "09_variational_autoencoders" for p in WIDGET_PAGES)
+def test_the_latent_explorer_is_in_chapter_9_and_the_drawing_pad_in_chapter_8():
+    kinds = {p.stem: {"codes" in cfg for cfg in widgets_on(p).values()} for p in WIDGET_PAGES}
+    assert True in kinds.get("09_variational_autoencoders", set())
+    assert False in kinds.get("08_anomaly_detection", set())
 
 
 @pytest.mark.parametrize("page_path", WIDGET_PAGES, ids=lambda p: p.stem)
@@ -71,5 +73,22 @@ def test_published_widgets_compute_what_their_weights_compute(page_path):
                         [uid, list(z)])
                     want = widgets.forward(stack, np.array([z]), logits=cfg["logits"])[0]
                     assert np.abs(np.array(image) - want).max() <= 1e-3, (uid, z)
+            else:  # a drawing pad: draw a stroke, read the reconstruction and the verdict
+                pad = page.locator(f"#{uid} [data-part=pad]")
+                pad.scroll_into_view_if_needed()
+                box = pad.bounding_box()
+                page.mouse.move(box["x"] + 100, box["y"] + 60)
+                page.mouse.down()
+                page.mouse.move(box["x"] + 150, box["y"] + 220, steps=8)
+                page.mouse.up()
+                x, image, error = page.evaluate(
+                    "id => { const w = document.getElementById(id).aeWidget;"
+                    " return [Array.from(w.input), Array.from(w.image), w.error]; }", uid)
+                want = widgets.forward(stack, np.array([x]))[0]
+                assert np.abs(np.array(image) - want).max() <= 1e-3, uid
+                assert abs(error - np.mean((np.array(x) - want) ** 2)) <= 1e-4, uid
+                verdict = page.inner_text(f"#{uid} [data-part=verdict]")
+                expected = "normal" if error <= cfg["threshold"] else cfg["unusual"]
+                assert verdict == f"Verdict: {expected}", (uid, verdict)
         browser.close()
     assert not [u for u in refused if not u.startswith("data:")], refused

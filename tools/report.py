@@ -38,8 +38,10 @@ NAMES = {
     "mnist.vae.active_units": "dense VAE, active latent units (of 50)",
     **{f"{d}.one_class.mean_auroc": "one-class AE, mean AUROC over the 10 classes" for d in DATASETS},
     **{f"{d}.one_class.auroc": "one-class AE, AUROC per class" for d in DATASETS},
+    **{f"{d}.one_class.baselines": "one-class baselines (PCA, 1-NN), mean AUROC over the 10 "
+       "classes" for d in DATASETS},
     **{f"ood.{a}.{b}.{m}": f"OOD AUROC, model of {DA}, foreign {DB}"
-       + (" (chapter's score)" if m == "auroc" else " (raw reconstruction error)")
+       + (" (score chosen with it held out)" if m == "auroc" else " (reconstruction error)")
        for a, DA in DATASETS.items() for b, DB in DATASETS.items()
        if a != b for m in ("auroc", "auroc_raw")},
     **{f"ood.{a}.decision": f"OOD decisions, model of {DA}: share of test images flagged per "
