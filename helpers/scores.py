@@ -193,7 +193,6 @@ def percentile_interval(samples, confidence: float = 0.95) -> tuple[float, float
     return float(low), float(high)
 
 
-
 def paired_difference(a, b, n_boot: int = 2000, seed: int = 0,
                       confidence: float = 0.95) -> dict:
     """Mean of ``a - b`` for two models scored image by image on the same

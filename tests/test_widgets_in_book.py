@@ -13,6 +13,7 @@ from helpers import widgets
 
 from .test_book import SITE
 from .test_browser import CHROMIUM, CHROMIUM_ARGS
+from .test_widgets import on_screen, read
 
 playwright = pytest.importorskip("playwright.sync_api")
 SCRIPT = re.compile(r'aewMain\(document\.getElementById\("(aew-[0-9a-f]+)"\),(\{.*?\})\);\}\)\(\);'
@@ -74,16 +75,12 @@ def test_published_widgets_compute_what_their_weights_compute(page_path):
                     want = widgets.forward(stack, np.array([z]), logits=cfg["logits"])[0]
                     assert np.abs(np.array(image) - want).max() <= 1e-3, (uid, z)
             else:  # a drawing pad: draw a stroke, read the reconstruction and the verdict
-                pad = page.locator(f"#{uid} [data-part=pad]")
-                pad.scroll_into_view_if_needed()
-                box = pad.bounding_box()
+                box = on_screen(page, f"#{uid} [data-part=pad]")
                 page.mouse.move(box["x"] + 100, box["y"] + 60)
                 page.mouse.down()
                 page.mouse.move(box["x"] + 150, box["y"] + 220, steps=8)
                 page.mouse.up()
-                x, image, error = page.evaluate(
-                    "id => { const w = document.getElementById(id).aeWidget;"
-                    " return [Array.from(w.input), Array.from(w.image), w.error]; }", uid)
+                x, image, error = read(page, uid, "input", "image", "error")
                 want = widgets.forward(stack, np.array([x]))[0]
                 assert np.abs(np.array(image) - want).max() <= 1e-3, uid
                 assert abs(error - np.mean((np.array(x) - want) ** 2)) <= 1e-4, uid
