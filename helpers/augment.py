@@ -1,4 +1,9 @@
-"""Data augmentation: more varied training images from the ones we have."""
+"""Data augmentation: more varied training images from the ones we have.
+
+An autoencoder's target is its input, so a shifted image needs a shifted target: the shifts
+are made here, as copies, before training. A classifier's label does not move with the image,
+so chapter 6 shifts inside the model instead (``keras.layers.RandomTranslation``, afresh every
+epoch, no copies in memory)."""
 
 from __future__ import annotations
 

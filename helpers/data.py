@@ -9,10 +9,11 @@ looked for, in order, in
 3. the user cache (``$AEBOOK_CACHE`` or ``~/.cache/aebook``),
 4. for Fashion-MNIST, Debian's ``/usr/share/datasets/fashion-mnist``,
 
-and otherwise downloaded from its official home into the cache. Every file is checked
-(gzip/zip integrity, IDX magic number, element type and shape, label range) and compared
-with the published SHA-256 in :data:`DATASETS` where one is known. Any problem raises
-:class:`DatasetError` naming the file, what is wrong and how to fix it.
+and otherwise downloaded from its official home into the cache with `pooch`, which moves a
+download into place only once it passed the checks. Every file is checked (gzip/zip integrity,
+IDX magic number, element type and shape, label range) and compared with the published SHA-256
+in :data:`DATASETS` where one is known. Any problem raises :class:`DatasetError` naming the
+file, what is wrong and how to fix it.
 
 The validation part is a deterministic, stratified 10% of the official train split
 (:func:`stratified_split`). When only the official 10,000-image test split can be found,
@@ -27,16 +28,14 @@ training code).
 from __future__ import annotations
 
 import hashlib
-import http.client
 import io
 import json
 import math
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.files import atomic_path, atomic_write, remove_stale_temporaries
+from helpers.files import atomic_write, remove_stale, remove_stale_temporaries
 from helpers.profiles import get_profile
 
 DATA_ENV = "AEBOOK_DATA"
@@ -467,7 +466,8 @@ def _verify_digest(path: Path, spec: OfficialFile, raw: bytes, payload: bytes,
                    st: os.stat_result | None) -> str | None:
     """Check the published SHA-256 (of the payload if known, else of the file); returns it.
 
-    ``st`` (the file's status when read) lets a marker skip the hash of an unchanged file.
+    ``st`` (the file's status when read) lets a marker skip the hash of an unchanged file;
+    None for a download, whose digest of the file pooch checks (:func:`_file_digest`).
     """
     if spec.sha256:
         expected, data, what = spec.sha256, payload, "its contents"
@@ -475,6 +475,8 @@ def _verify_digest(path: Path, spec: OfficialFile, raw: bytes, payload: bytes,
         expected, data, what = spec.file_sha256, raw, "the file (as published)"
     else:
         return None
+    if st is None and _file_digest(spec):
+        return expected
     markers = _VerifiedMarkers()
     key = markers.key(st, raw) if st is not None else None
     if key is None or not markers.holds(path, key, expected):
@@ -490,10 +492,11 @@ def _verify_digest(path: Path, spec: OfficialFile, raw: bytes, payload: bytes,
 
 
 def _load_verified(path: Path, spec: OfficialFile,
-                   remember: bool = True) -> tuple[np.ndarray, str | None]:
+                   download: Path | None = None) -> tuple[np.ndarray, str | None]:
     """Read and check one file, decompressing it once; returns the array and the SHA-256 it
-    was verified against. ``remember``: mark the file as verified (not for temporaries)."""
-    raw, st = _read_file(path)
+    was verified against. ``download``: pooch's temporary file holding a download of ``path``,
+    read instead (never marked as verified; pooch checks the digest of the file itself)."""
+    raw, st = _read_file(download or path)
     if path.suffix == ".npz":
         payload, array = raw, _read_npz(path, spec, raw)
     else:
@@ -506,7 +509,7 @@ def _load_verified(path: Path, spec: OfficialFile,
                            f"official {spec.name}. Replace it with the official file.")
     if array.shape != spec.shape:
         raise _shape_error(path, array.shape, spec)
-    return array, _verify_digest(path, spec, raw, payload, st if remember else None)
+    return array, _verify_digest(path, spec, raw, payload, None if download else st)
 
 
 def _remember_verified(path: Path, digest: str) -> None:
@@ -535,45 +538,103 @@ def _unwritable(folder: Path, e: OSError) -> DatasetError:
                         f"{CACHE_ENV} to a writable folder (or make this one writable).")
 
 
-def _fetch(url: str, dest, progress_desc: str) -> None:
-    """Stream ``url`` into the open binary file ``dest`` with a progress bar."""
-    from tqdm import tqdm
+def _file_digest(spec: OfficialFile) -> str | None:
+    """The published SHA-256 of the file itself where that is what it is checked against
+    (pooch checks a download against it); None where the digest is of the decompressed bytes."""
+    if spec.sha256 and not spec.name.endswith(".npz"):
+        return None
+    return spec.sha256 or spec.file_sha256
 
-    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=progress_desc, leave=False) as bar:
-            while chunk := response.read(1 << 16):
-                dest.write(chunk)
-                bar.update(len(chunk))
+
+def _pooch():
+    """pooch, imported only when a download is needed: its progress-bar import warns in a
+    notebook without ipywidgets ("IProgress not found")."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch
+    return pooch
+
+
+class _Bar:
+    """A progress bar named after the file, drawn only once a server answers: pooch sets
+    ``total`` from the response (a refused or unreachable URL draws nothing)."""
+
+    def __init__(self, name: str):
+        self.name, self._bar = name, None
+
+    @property
+    def total(self):
+        return self._bar.total if self._bar else None
+
+    @total.setter
+    def total(self, n: int):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=n or None, desc=self.name, unit="B", unit_scale=True,
+                         leave=False)
+
+    def update(self, n: int) -> None:
+        self._bar.update(n)
+
+    def reset(self) -> None:
+        self._bar.reset()
+
+    def close(self) -> None:
+        if self._bar:
+            self._bar.close()
+
+
+def _fetch(url: str, dest, name: str) -> None:
+    """Stream ``url`` into the open binary file ``dest`` (pooch's HTTP downloader), with a
+    progress bar named ``name``: the bytes as published (no transparent decompression)."""
+    _pooch().HTTPDownloader(progressbar=_Bar(name), chunk_size=1 << 16,
+                            timeout=DOWNLOAD_TIMEOUT_S,
+                            headers={"Accept-Encoding": "identity"})(url, dest, None)
 
 
 def _download(spec: OfficialFile, folder: Path):
-    """Download and check one file, renaming it into ``folder`` only once it passed.
+    """Download and check one file; pooch moves it into ``folder`` only once it passed.
 
     Returns ``(array, path, digest)``, or ``None`` and the reasons every URL failed.
     """
     if os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0"):
         return None, [f"downloads disabled by {OFFLINE_ENV}"]
+    pooch = _pooch()
     dest = folder / spec.name
-    failures = []
-    for url in spec.urls:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with atomic_path(dest, suffix=".part" + dest.suffix) as tmp:
-                with tmp.open("wb") as f:
-                    try:
-                        _fetch(url, f, spec.name)
-                    except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-                        raise DatasetError(getattr(e, "reason", None) or repr(e)) from e
-                array, digest = _load_verified(tmp, spec, remember=False)
-        except DatasetError as e:
-            failures.append(f"{url}: {e}")
-            continue
-        except OSError as e:
-            raise _unwritable(folder, e) from e
-        if digest:
-            _remember_verified(dest, digest)
-        return (array, dest, digest), failures
+    file_digest = _file_digest(spec)
+    failures, checked = [], []
+
+    def fetch_and_check(url, tmp, _):  # pooch's downloader, writing its temporary file
+        with open(tmp, "wb") as f:
+            try:
+                _fetch(url, f, spec.name)
+            except OSError as e:  # requests' errors: refused, reset, cut short, timed out
+                raise DatasetError(repr(e)) from e
+        checked.append(_load_verified(dest, spec, download=Path(tmp)))
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # its INFO lines name this machine's folders
+    try:
+        for url in spec.urls:
+            checked.clear()
+            try:
+                pooch.retrieve(url, file_digest and f"sha256:{file_digest}", spec.name, folder,
+                               downloader=fetch_and_check)
+            except (DatasetError, ValueError) as e:  # ValueError: pooch's SHA-256 check
+                failures.append(f"{url}: {e}")
+                continue
+            except OSError as e:  # pooch wraps a PermissionError in one naming the folder
+                raise _unwritable(folder, e.__cause__ or e) from e
+            if checked:
+                array, digest = checked[0]
+                if digest:
+                    _remember_verified(dest, digest)
+            else:  # pooch found the file: another process moved its download there first
+                array, digest = _load_verified(dest, spec)
+            return (array, dest, digest), failures
+    finally:
+        logger.setLevel(level)
     return None, failures
 
 
@@ -590,7 +651,7 @@ def _obtain(name: str, spec: OfficialFile, data_dir):
     left in the cache are removed.
     """
     cache = cache_dir() / name
-    remove_stale_temporaries(cache / spec.name)
+    remove_stale(cache, r"tmp[a-z0-9_]{8}")  # what killed pooch downloads leave
     for folder in search_dirs(name, data_dir):
         path = folder / spec.name
         if not path.is_file():

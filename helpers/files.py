@@ -46,20 +46,19 @@ def atomic_write(dest: str | os.PathLike, data: bytes | str) -> None:
         tmp.write_bytes(payload)
 
 
-def remove_stale_temporaries(dest: str | os.PathLike,
-                             max_age_s: float = STALE_AFTER_S) -> list[Path]:
-    """Delete temporaries of ``dest`` that killed :func:`atomic_path` writers left behind.
+def remove_stale(folder: str | os.PathLike, name_pattern: str,
+                 max_age_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete the files in ``folder`` whose whole name matches the regular expression
+    ``name_pattern``, left behind by killed writers.
 
     Only those unchanged for ``max_age_s`` seconds go: a writer still running in another
     process keeps its own. Returns what was removed; a missing folder or a file that another
     process removed first is no error.
     """
-    dest = Path(dest)
-    # atomic_path's names: "." + dest's name + "." + mkstemp's 8 random characters + suffix
-    ours = re.compile(rf"\.{re.escape(dest.name)}\.[a-z0-9_]{{8}}.*", re.DOTALL)
+    ours = re.compile(name_pattern, re.DOTALL)
     removed, cutoff = [], time.time() - max_age_s
     try:
-        entries = list(os.scandir(dest.parent))
+        entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
@@ -71,3 +70,12 @@ def remove_stale_temporaries(dest: str | os.PathLike,
         except OSError:
             continue
     return removed
+
+
+def remove_stale_temporaries(dest: str | os.PathLike,
+                             max_age_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete temporaries of ``dest`` that killed :func:`atomic_path` writers left behind
+    (see :func:`remove_stale`)."""
+    dest = Path(dest)
+    # atomic_path's names: "." + dest's name + "." + mkstemp's 8 random characters + suffix
+    return remove_stale(dest.parent, rf"\.{re.escape(dest.name)}\.[a-z0-9_]{{8}}.*", max_age_s)

@@ -140,20 +140,3 @@ def compact_ae6(dataset: str, x_train, x_val, verbose: bool = True):
               optimizer="adam", validation_data=(x_val, x_val),
               patience=COMPACT_AE6_PATIENCE, verbose=verbose)
     return encoder, decoder, autoencoder, run
-
-
-def compact_ae6_momentum(dataset: str, x_train, x_val, momentum: float,
-                         verbose: bool = True):
-    """:func:`compact_ae6` with every batch norm at ``momentum`` instead of
-    0.9: the same initial weights, data order, optimizer and updates, so the
-    two runs differ only in how fast the inference statistics follow the
-    batches. Returns ``(encoder, decoder, autoencoder, run)``."""
-    encoder, decoder, autoencoder = _build(models.compact_conv_autoencoder,
-                                           code_size=6)
-    models.with_batch_norm_momentum((encoder, decoder), momentum)
-    run = fit(autoencoder, x_train,
-              name=f"{dataset}_compact_ae6_momentum{momentum:g}",
-              epochs=COMPACT_AE6_EPOCHS[dataset], batch_size=128,
-              optimizer="adam", validation_data=(x_val, x_val),
-              patience=COMPACT_AE6_PATIENCE, verbose=verbose)
-    return encoder, decoder, autoencoder, run

@@ -217,3 +217,22 @@ def paired_difference(a, b, n_boot: int = 2000, seed: int = 0,
     low, high = res.confidence_interval
     return {"value": float(difference.mean()), "ci_low": float(low),
             "ci_high": float(high), "n": len(difference)}
+
+
+def mcnemar(correct_a, correct_b) -> dict:
+    """Exact McNemar test of two classifiers scored on the same images.
+
+    ``correct_a``, ``correct_b``: one hit (True) or miss per image. Only the
+    images exactly one of them gets right carry information; if the two are
+    equally accurate, each such image is a fair coin between them, so the
+    two-sided binomial test of those counts is the test."""
+    from scipy.stats import binomtest
+
+    a, b = np.asarray(correct_a), np.asarray(correct_b)
+    if a.ndim != 1 or a.shape != b.shape or a.dtype != bool or b.dtype != bool:
+        raise ValueError("need two 1-d boolean arrays of the same length (one hit "
+                         f"per image), got {a.dtype} {a.shape} and {b.dtype} {b.shape}")
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n = only_a + only_b
+    p = binomtest(only_a, n, 0.5).pvalue if n else 1.0
+    return {"only_a": only_a, "only_b": only_b, "p_value": float(p)}

@@ -136,6 +136,12 @@ def _json(obj):
     raise TypeError(f"cannot key the weights cache on a {type(obj).__name__}: no stable description")
 
 
+def _key(settings: dict) -> str:
+    """The cache key of a run: a hash of its settings as JSON, in sorted order."""
+    text = json.dumps(settings, sort_keys=True, default=_json)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _epoch_lines(epochs: int, n_images: int):
     """A Keras callback printing one short line per epoch (no progress-bar megabytes)."""
     import keras
@@ -191,9 +197,26 @@ def _save(model, result: TrainResult, weights, record) -> None:
         warnings.warn(f"trained weights not cached in {weights.parent}: {error}", stacklevel=3)
 
 
+def round_updates(steps: int, n_images: int, batch_size: int) -> int:
+    """The updates in a round of ``fit(..., steps_per_epoch=steps)``.
+
+    Keras's ``model.fit`` with ``steps_per_epoch`` ends an "epoch" after that many updates and
+    starts the next one where it stopped in the data, reshuffled at every pass. A round is at
+    most one pass (the quick profile's few images shorten it) and must divide a pass, so that
+    every round is full and every image is used equally often.
+    """
+    per_pass = math.ceil(n_images / batch_size)
+    steps = min(steps, per_pass)
+    if steps < 1 or per_pass % steps:
+        raise ValueError(f"fit: rounds of {steps} updates do not divide the {per_pass} "
+                         f"batches of {batch_size} images in a pass")
+    return steps
+
+
 def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = None,
-        optimizer="adam", learning_rate: float | None = None, loss="mse", metrics=None,
-        validation_data=None, patience: int | None = None, seed: int = 42,
+        steps_per_epoch: int | None = None, optimizer="adam",
+        learning_rate: float | None = None, loss="mse", metrics=None, validation_data=None,
+        patience: int | None = None, seed: int = 42,
         retrain: bool | None = None, verbose: bool = True) -> TrainResult:
     """Compile and train ``model`` on ``x -> y`` (``y=None``: an autoencoder, ``y = x``).
 
@@ -203,6 +226,10 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
     that scored best on it. Global random state is seeded with ``seed`` before training and
     re-seeded with ``seed + 1`` after it, so code after ``fit`` draws the same random numbers
     whether the run was trained now or reused from the cache.
+
+    ``steps_per_epoch`` budgets a run in updates rather than passes: each "epoch" is then a
+    round of that many updates (see :func:`round_updates`), with the validation loss measured
+    after every round.
     """
     import keras
 
@@ -210,6 +237,8 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
     epochs = profile.epochs(epochs)
     batch_size = batch_size or profile.batch_size
     name = _checked_name(name)
+    if steps_per_epoch is not None:
+        steps_per_epoch = round_updates(steps_per_epoch, len(x), batch_size)
     y = x if y is None else y
     checked = {}  # each array once (an autoencoder's y is its x)
     for what, array in (("x", x), ("y", y), *(
@@ -232,7 +261,9 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
         "data": _fingerprint(x, y, *(validation_data or ())),
         "backend": keras.backend.backend(), "keras": keras.__version__,
     }
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=_json).encode()).hexdigest()[:16]
+    if steps_per_epoch is not None:  # only then: the keys of runs by passes stay as they were
+        settings["steps_per_epoch"] = steps_per_epoch
+    key = _key(settings)
     folder = cache_dir() / "models"
     weights, record = folder / f"{name}-{key}.weights.h5", folder / f"{name}-{key}.json"
     retrain = retrain if retrain is not None else os.environ.get(RETRAIN_ENV, "") not in ("", "0")
@@ -244,19 +275,23 @@ def fit(model, x, y=None, *, name: str, epochs: int, batch_size: int | None = No
         print(f"{name}: reused trained weights ({result.epochs} epochs, trained in "
               f"{result.seconds:.0f} s); set {RETRAIN_ENV}=1 to train again")
     else:
-        callbacks = [_epoch_lines(epochs, len(x))] if verbose else []
+        per_epoch = len(x) if steps_per_epoch is None else steps_per_epoch * batch_size
+        callbacks = [_epoch_lines(epochs, per_epoch)] if verbose else []
         if patience is not None and validation_data is not None:
             callbacks.append(keras.callbacks.EarlyStopping(
                 patience=patience, restore_best_weights=True, monitor="val_loss"))
         start = time.perf_counter()
-        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
+        history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
+                            steps_per_epoch=steps_per_epoch, shuffle=True,
                             validation_data=validation_data, callbacks=callbacks, verbose=0)
         seconds = time.perf_counter() - start
         run = len(history.history["loss"])
         result = TrainResult(
             history={k: [float(v) for v in vs] for k, vs in history.history.items()},
-            epochs=run, seconds=seconds, images_per_second=run * len(x) / seconds,
-            weights=str(weights), settings={k: settings[k] for k in ("epochs", "batch_size", "loss", "seed")},
+            epochs=run, seconds=seconds, images_per_second=run * per_epoch / seconds,
+            weights=str(weights),
+            settings={k: settings[k] for k in ("epochs", "batch_size", "steps_per_epoch", "loss",
+                                               "seed") if k in settings},
         )
         _save(model, result, weights, record)
         if verbose:
@@ -318,48 +353,3 @@ def evaluate_mse(model, x, y=None, batch_size: int = 512) -> float:
     y = x if y is None else y
     pred = model.predict(x, batch_size=batch_size, verbose=0)
     return float(np.mean((np.asarray(pred, dtype=np.float64) - y) ** 2))
-
-
-def fit_rounds(model, x, *, name: str, rounds: int, steps: int, optimizer,
-               batch_size: int = 32, validation_data=None, loss="mse",
-               seed: int = 42) -> TrainResult:
-    """Train the autoencoder ``model`` on ``x -> x`` for ``rounds`` rounds of
-    ``steps`` updates of ``batch_size`` images, and measure the validation
-    loss after every round: for runs budgeted in updates, not passes.
-
-    ``x`` is reshuffled at every pass; ``steps`` must divide the batches of a
-    pass, so that no round is cut short (the quick profile, with few images,
-    shortens a round to one pass and caps ``rounds`` as it caps epochs).
-    Seeded like :func:`fit` (``seed`` before, ``seed + 1`` after); not cached,
-    since such runs are short, but counted in the chapter's training time.
-    """
-    import keras
-
-    profile = get_profile()
-    rounds = profile.epochs(rounds)
-    per_pass = math.ceil(len(x) / batch_size)
-    steps = min(steps, per_pass)
-    if steps < 1 or per_pass % steps:
-        raise ValueError(f"fit_rounds: {steps} updates a round do not divide "
-                         f"the {per_pass} batches of a pass")
-    for i, array in enumerate((x, *(validation_data or ()))):
-        check_not_test(array, f"fit_rounds({name!r}): "
-                       + ("x" if i == 0 else f"validation_data[{i - 1}]"))
-    model.compile(optimizer=_optimizer(optimizer, None), loss=loss)
-    keras.utils.set_random_seed(seed)
-    start = time.perf_counter()
-    history = model.fit(x, x, batch_size=batch_size, epochs=rounds,
-                        steps_per_epoch=steps, shuffle=True,
-                        validation_data=validation_data, verbose=0)
-    seconds = time.perf_counter() - start
-    result = TrainResult(
-        history={k: [float(v) for v in vs]
-                 for k, vs in history.history.items()},
-        epochs=rounds, seconds=seconds,
-        images_per_second=rounds * steps * batch_size / seconds,
-        weights=f"{_checked_name(name)} (not cached)",
-        settings={"rounds": rounds, "steps": steps, "batch_size": batch_size,
-                  "seed": seed})
-    keras.utils.set_random_seed(seed + 1)
-    SESSION.append(result)
-    return result

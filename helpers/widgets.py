@@ -10,7 +10,9 @@ or opened from disk, offline), JupyterLab (trusted notebooks) and Colab.
 
 Only chains of Dense layers are supported (Flatten, Reshape and InputLayer pass flat vectors
 through unchanged); anything else raises a ValueError that names the layer. Each widget
-carries :func:`weights_digest` of its model in ``data-weights-sha256``.
+carries :func:`weights_digest` of its model in ``data-weights-sha256``; a chapter records
+:meth:`Widget.summary` in its results, so that a test can tell when the page no longer shows
+the chapter's model.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import uuid
 
 import numpy as np
 
-__all__ = ["Widget", "dense_stack", "forward", "weights_digest",
+__all__ = ["Widget", "dense_stack", "forward", "weights_digest", "exported_digest",
            "latent_explorer", "draw_and_reconstruct"]
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
@@ -37,11 +39,13 @@ PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
 class Widget:
     """An interactive figure: HTML in a notebook and on the book's pages.
 
-    ``payload_bytes`` is what it adds to the page (and to the notebook)."""
+    ``payload_bytes`` is what it adds to the page (and to the notebook); ``digest`` is
+    :func:`weights_digest` of the model, ``exported`` :func:`exported_digest` of the weights
+    the page carries."""
 
-    def __init__(self, kind: str, html_text: str, digest: str, dtype: str):
+    def __init__(self, kind: str, html_text: str, digest: str, dtype: str, exported: str):
         self.kind, self.html = kind, html_text
-        self.digest, self.dtype = digest, dtype
+        self.digest, self.dtype, self.exported = digest, dtype, exported
 
     @property
     def payload_bytes(self) -> int:
@@ -53,6 +57,21 @@ class Widget:
     def __repr__(self) -> str:
         return (f"<{self.kind}: {self.payload_bytes / 1000:.1f} kB in the "
                 f"page, weights in {self.dtype}, sha256 {self.digest[:12]}>")
+
+    def summary(self, run=None) -> dict:
+        """What a chapter records about the widget (strings are hex digests and names):
+        ``weights_sha256`` (:func:`weights_digest` of the model, float32),
+        ``exported_sha256`` (:func:`exported_digest` of the weights in the page), ``dtype``,
+        ``kind``, ``payload_kb`` and, given the :class:`helpers.training.TrainResult`
+        ``run`` the model came from, ``cached_run``: its entry in the weights cache
+        (``<name>-<key>``, no folder)."""
+        facts = {"kind": self.kind, "weights_sha256": self.digest,
+                 "exported_sha256": self.exported, "dtype": self.dtype,
+                 "payload_kb": round(self.payload_bytes / 1000, 1)}
+        if run is not None:
+            name = str(run.weights).replace("\\", "/").rsplit("/", 1)[-1]
+            facts["cached_run"] = name.removesuffix(".weights.h5")
+        return facts
 
 
 # ------------------------------------------------------------------------- the model
@@ -148,6 +167,14 @@ def _digest(stack) -> str:
     return sha.hexdigest()
 
 
+def exported_digest(network: dict) -> str:
+    """SHA-256 of the weights a widget carries (``spec``, ``dtype`` and the base64
+    ``weights`` of its page's configuration), as the page decodes them."""
+    sha = hashlib.sha256(_json([network["spec"], network["dtype"]]).encode())
+    sha.update(base64.urlsafe_b64decode(network["weights"]))
+    return sha.hexdigest()
+
+
 def _b64(array, dtype) -> str:
     """URL-safe base64 (no '/' in the page) of ``array`` as little-endian ``dtype``."""
     return base64.urlsafe_b64encode(np.asarray(array).astype(dtype).tobytes()).decode()
@@ -184,14 +211,14 @@ def _page(kind, stack, dtype, markup, js, cfg) -> Widget:
     """The widget's HTML: style, markup in a root with a fresh id, then its script
     (``js`` defines the function ``aewMain(root, cfg)``)."""
     uid = f"aew-{uuid.uuid4().hex[:12]}"
-    digest = _digest(stack)
+    digest, network = _digest(stack), _network(stack, dtype)
     script = (f"(function(){{{RUNTIME}{js}aewMain(document.getElementById({_json(uid)}),"
-              f"{_json(cfg | _network(stack, dtype))});}})();")
+              f"{_json(cfg | network)});}})();")
     text = (f"<style>{CSS}</style><div class=\"aew\" id=\"{uid}\" "
             f"data-weights-sha256=\"{digest}\">{markup}"
             "<p class=\"aew-nojs\">This interactive figure needs JavaScript (in Jupyter: "
             f"trust the notebook).</p></div><script>{script}</script>")
-    return Widget(kind, text, digest, dtype)
+    return Widget(kind, text, digest, dtype, exported_digest(network))
 
 
 def _canvas(part, label) -> str:

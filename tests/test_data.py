@@ -1,18 +1,22 @@
 """helpers.data on small IDX and npz files made in a temp dir: parsing, bad input, search
 order, checksums, atomic downloads, the validation part and the test-split-only fallback."""
 
+import functools
 import gzip
 import hashlib
-import http.client
+import http.server
 import io
+import logging
 import socket
 import tempfile
-import urllib.error
-import urllib.request
+import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pooch
 import pytest
+import requests
 
 from helpers import data
 from helpers.data import DatasetError, DatasetSpec, OfficialFile, load_dataset, read_idx
@@ -44,9 +48,42 @@ def fresh_notices(monkeypatch):
     monkeypatch.setattr(data, "_ANNOUNCED", set())
 
 
+class _Files(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; under /cut/, a response that stops after 10 of its 1,000 bytes; under
+    /encoded/, a .gz file sent as gzip content-encoding to a client that accepts it (as Google
+    Cloud Storage sends an object stored with that encoding)."""
+
+    def do_GET(self):
+        if self.path.startswith("/cut/"):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"\x1f\x8b" * 5)  # HTTP/1.0: the connection closes after this
+            return
+        if self.path.startswith("/encoded/"):
+            self.path = self.path.removeprefix("/encoded")
+            if "gzip" in self.headers.get("Accept-Encoding", ""):
+                body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture
 def tiny(monkeypatch, tmp_path):
-    """Replace the 'mnist' spec by a tiny one whose files live in tmp_path/server/mnist."""
+    """Replace the 'mnist' spec by a tiny one whose files live in tmp_path/server/mnist,
+    served at tiny["url"] by a local HTTP server (no network)."""
+    web = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Files, directory=str(tmp_path / "server")))
+    threading.Thread(target=web.serve_forever, args=(0.01,), daemon=True).start()
+    url = f"http://127.0.0.1:{web.server_address[1]}"
     server = tmp_path / "server" / "mnist"
     arrays = {**dict(zip(["train-images", "train-labels"], make_arrays(N_TRAIN, 0))),
               **dict(zip(["t10k-images", "t10k-labels"], make_arrays(N_TEST, 1)))}
@@ -56,10 +93,12 @@ def tiny(monkeypatch, tmp_path):
         name = f"{stem}-{kind}-ubyte.gz"
         write_idx_gz(server / name, array)
         sha = hashlib.sha256(idx_bytes(array)).hexdigest()
-        files.append(OfficialFile(name, (server.as_uri() + "/" + name,), sha, array.shape))
+        files.append(OfficialFile(name, (f"{url}/mnist/{name}",), sha, array.shape))
     spec = DatasetSpec("Tiny MNIST", "https://example.invalid", tuple("0123456789"), *files)
     monkeypatch.setitem(data.DATASETS, "mnist", spec)
-    return {"server": server, "arrays": arrays, "spec": spec}
+    yield {"server": server, "arrays": arrays, "spec": spec, "url": url}
+    web.shutdown()
+    web.server_close()
 
 
 def copy_files(src, dest, names):
@@ -347,6 +386,56 @@ def test_download_is_atomic_and_verified(tiny, monkeypatch, isolated_data_env):
     assert np.array_equal(load_dataset("mnist").x_test, ds.x_test)
 
 
+def test_a_download_prints_nothing_of_this_machine(tiny, monkeypatch, isolated_data_env, capfd):
+    """pooch's log lines (which name the cache folder) are silenced during a download only."""
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    logger, records = pooch.get_logger(), []
+    handler, level = logging.Handler(), logger.level
+    handler.emit = records.append
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        load_dataset("mnist")
+        assert records == [] and logger.level == logging.INFO
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    out, err = capfd.readouterr()
+    assert out == "" and str(isolated_data_env) not in err
+
+
+def test_a_download_is_the_file_as_published(tiny, monkeypatch, isolated_data_env):
+    """A .gz file is not decompressed on its way, even by a server that would send it so."""
+    spec = tiny["spec"]
+    encoded = [OfficialFile(f.name, (f.urls[0].replace("/mnist/", "/encoded/mnist/"),),
+                            f.sha256, f.shape)
+               for f in (spec.train_images, spec.train_labels, spec.test_images, spec.test_labels)]
+    monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
+        spec.title, spec.home, spec.class_names, *encoded))
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    assert load_dataset("mnist").source.endswith("; SHA-256 verified")
+    for name in ALL:
+        cached = (isolated_data_env / "mnist" / name).read_bytes()
+        assert cached == (tiny["server"] / name).read_bytes()
+
+
+def test_a_file_another_process_downloaded_first_is_checked(tiny, monkeypatch, isolated_data_env):
+    """Where pooch finds the file already in place (a download that finished between the search
+    and this one), it is read and checked, not downloaded again."""
+    cache = isolated_data_env / "mnist"
+    real_search_dirs = data.search_dirs
+    monkeypatch.setattr(data, "search_dirs", lambda *a: [  # the file appears after the search
+        d for d in real_search_dirs(*a) if d != cache])
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    copy_files(tiny["server"], cache, ALL)
+    (tiny["server"] / ALL[0]).unlink()  # a download would fail
+    assert load_dataset("mnist").source.endswith("; SHA-256 verified")
+    (cache / ALL[2]).write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(DatasetError, match="truncated or corrupt") as err:
+        load_dataset("mnist")
+    assert str(cache / ALL[2]) in str(err.value)
+
+
 def test_a_downloaded_file_is_remembered_as_verified(tiny, monkeypatch, isolated_data_env):
     """A download is hashed once: the marker written after the rename spares the next load."""
     monkeypatch.setenv("AEBOOK_OFFLINE", "0")
@@ -362,7 +451,7 @@ def test_a_downloaded_file_is_remembered_as_verified(tiny, monkeypatch, isolated
 def test_failed_transfer_leaves_nothing(tiny, monkeypatch, isolated_data_env):
     def broken_fetch(url, dest, desc):
         dest.write(b"\x1f\x8b partial bytes")
-        raise urllib.error.URLError("connection reset")
+        raise requests.exceptions.ConnectionError("connection reset")
 
     monkeypatch.setenv("AEBOOK_OFFLINE", "0")
     monkeypatch.setattr(data, "_fetch", broken_fetch)
@@ -382,10 +471,11 @@ def with_first_mirror(monkeypatch, spec, first="https://first.invalid/"):
                                spec.test_images, spec.test_labels))))
 
 
-@pytest.mark.parametrize("error", [
-    http.client.IncompleteRead(b"\x1f\x8b", 1000),
-    http.client.RemoteDisconnected("Remote end closed connection without response"),
-    socket.timeout("timed out"),
+@pytest.mark.parametrize("error", [  # as requests raises them
+    requests.exceptions.ChunkedEncodingError(
+        "Connection broken: IncompleteRead(2 bytes read, 998 more expected)"),
+    requests.exceptions.ConnectionError("Remote end closed connection without response"),
+    requests.exceptions.ReadTimeout("Read timed out. (read timeout=60)"),
 ], ids=["IncompleteRead", "RemoteDisconnected", "timeout"])
 def test_interrupted_download_tries_the_next_url(tiny, monkeypatch, isolated_data_env, error):
     real_fetch = data._fetch
@@ -404,21 +494,11 @@ def test_interrupted_download_tries_the_next_url(tiny, monkeypatch, isolated_dat
     assert sorted(p.name for p in (isolated_data_env / "mnist").iterdir()) == sorted(ALL)
 
 
-class _CutResponse(io.BytesIO):
-    """What urlopen returns when the connection drops after the first chunk."""
-
-    headers = {"Content-Length": "1000"}
-
-    def read(self, n=-1):
-        if self.tell():
-            raise http.client.IncompleteRead(b"", 990)
-        return super().read(10)
-
-
 def test_incomplete_read_everywhere_fails_cleanly(tiny, monkeypatch, isolated_data_env):
     with_first_mirror(monkeypatch, tiny["spec"])
     monkeypatch.setenv("AEBOOK_OFFLINE", "0")
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: _CutResponse(b"\x1f\x8b" * 20))
+    real_get = requests.get  # pooch's; every URL gets a response cut short after 10 bytes
+    monkeypatch.setattr(requests, "get", lambda url, **kw: real_get(tiny["url"] + "/cut/", **kw))
     with pytest.raises(DatasetError) as err:
         load_dataset("mnist")
     message = str(err.value)
@@ -426,6 +506,80 @@ def test_incomplete_read_everywhere_fails_cleanly(tiny, monkeypatch, isolated_da
     assert "https://first.invalid/t10k-images-idx3-ubyte.gz" in message  # both URLs were tried
     assert tiny["spec"].test_images.urls[0] in message
     assert list((isolated_data_env / "mnist").iterdir()) == []
+
+
+def test_download_is_checked_against_the_published_hash_of_the_file(tiny, monkeypatch,
+                                                                   isolated_data_env):
+    """Where the published SHA-256 is of the file itself, pooch checks the download against it
+    (and the helpers do not hash it a second time); a mismatch is not kept."""
+    spec, server = tiny["spec"], tiny["server"]
+
+    def with_file_hashes(digest):
+        train = [OfficialFile(f.name, f.urls, None, f.shape, digest(f.name))
+                 for f in (spec.train_images, spec.train_labels)]
+        monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
+            spec.title, spec.home, spec.class_names, *train, spec.test_images, spec.test_labels))
+
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    with_file_hashes(lambda name: hashlib.sha256(name.encode()).hexdigest())
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist")
+    message = str(err.value)
+    assert f"hash of downloaded file ({ALL[0]}) does not match the known hash" in message
+    assert sorted(p.name for p in (isolated_data_env / "mnist").iterdir()) == sorted(TEST_ONLY)
+    with_file_hashes(lambda name: hashlib.sha256((server / name).read_bytes()).hexdigest())
+    hashed = []
+    real = data._sha256
+    monkeypatch.setattr(data, "_sha256", lambda b: hashed.append(len(b)) or real(b))
+    assert load_dataset("mnist").source.endswith("; SHA-256 verified")
+    assert hashed == []  # the test files were verified and remembered by the first load
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["published", "other"])
+def test_npz_downloads_are_checked_against_the_published_hash_of_the_file(
+        tiny, monkeypatch, isolated_data_env, right):
+    """KMNIST's digests are of the .npz files: pooch checks them, the helpers do not again."""
+    server = tiny["server"].parent / "kmnist"
+    server.mkdir()
+    files = []
+    for stem, array in zip(["train-imgs", "train-labels", "test-imgs", "test-labels"],
+                           tiny["arrays"].values()):
+        name = f"kmnist-{stem}.npz"
+        np.savez_compressed(server / name, array)
+        raw = (server / name).read_bytes()
+        files.append(OfficialFile(name, (f"{tiny['url']}/kmnist/{name}",),
+                                  hashlib.sha256(raw if right else raw + b"!").hexdigest(),
+                                  array.shape))
+    monkeypatch.setitem(data.DATASETS, "kmnist", DatasetSpec(
+        "Tiny KMNIST", "https://example.invalid", tuple("0123456789"), *files))
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    hashed = []
+    real = data._sha256
+    monkeypatch.setattr(data, "_sha256", lambda b: hashed.append(len(b)) or real(b))
+    if right:
+        assert load_dataset("kmnist").source.endswith("; SHA-256 verified") and hashed == []
+        return
+    with pytest.raises(DatasetError, match="kmnist-test-imgs.npz\\) does not match the known hash"):
+        load_dataset("kmnist")
+    assert hashed == [] and list((isolated_data_env / "kmnist").iterdir()) == []
+
+
+def test_a_download_rejected_by_its_hash_gives_way_to_the_next_url(tiny, monkeypatch,
+                                                                   isolated_data_env):
+    """The first mirror's train images are well-formed but another release (the published
+    SHA-256 of the file tells); the array returned is the second mirror's, the one kept."""
+    spec, server = tiny["spec"], tiny["server"]
+    write_idx_gz(server.parent / "other" / ALL[0], make_arrays(N_TRAIN, 2)[0])
+    digest = hashlib.sha256((server / ALL[0]).read_bytes()).hexdigest()
+    images = OfficialFile(ALL[0], (f"{tiny['url']}/other/{ALL[0]}", *spec.train_images.urls),
+                          None, spec.train_images.shape, digest)
+    monkeypatch.setitem(data.DATASETS, "mnist", DatasetSpec(
+        spec.title, spec.home, spec.class_names, images, spec.train_labels,
+        spec.test_images, spec.test_labels))
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+    ds = load_dataset("mnist")
+    assert sorted(rows(ds.x_train) + rows(ds.x_val)) == sorted(rows(tiny["arrays"]["train-images"]))
+    assert (isolated_data_env / "mnist" / ALL[0]).read_bytes() == (server / ALL[0]).read_bytes()
 
 
 def test_corrupt_download_is_not_kept(tiny, monkeypatch, isolated_data_env):
@@ -474,10 +628,26 @@ def test_unwritable_cache_when_downloading(tiny, monkeypatch, isolated_data_env)
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)  # pooch's temporaries
     with pytest.raises(DatasetError, match="not writable .*Set AEBOOK_CACHE to a writable") as err:
         load_dataset("mnist")
     assert str(isolated_data_env / "mnist") in str(err.value)
+
+
+def test_unwritable_cache_is_reported_with_its_cause(tiny, monkeypatch, isolated_data_env):
+    """Once, in the helpers' words (pooch wraps the PermissionError in one of its own)."""
+    (isolated_data_env / "mnist").mkdir(parents=True)
+    monkeypatch.setenv("AEBOOK_OFFLINE", "0")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist")
+    assert str(err.value) == (f"the cache folder {isolated_data_env / 'mnist'} is not writable "
+                              "(Permission denied). Set AEBOOK_CACHE to a writable folder (or "
+                              "make this one writable).")
 
 
 @pytest.mark.skipif(not hasattr(data.os, "geteuid") or data.os.geteuid() == 0,
@@ -630,3 +800,12 @@ def test_class_labels_are_ascii_for_kmnist():
     ds = data.Dataset("kmnist", *(np.zeros(1),) * 6, names, "", "")
     assert ds.class_labels[0] == "o" and all(label.isascii() for label in ds.class_labels)
     assert "お" in names[0]
+
+
+def test_a_refused_download_draws_no_progress_bar(capsys):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(OSError):
+        data._fetch(f"http://127.0.0.1:{port}/x.gz", io.BytesIO(), "x.gz")
+    assert capsys.readouterr().err == ""

@@ -204,17 +204,26 @@ def test_files_moved_aside_in_the_same_second_keep_distinct_names(tiny, monkeypa
 
 # ---------------------------------------------------------------------- killed downloads
 
-def leave_temporary_like_a_killed_download(dest: Path) -> Path:
-    """Run atomic_path in a child process and SIGKILL it mid-write; return what it left."""
-    before = set(dest.parent.iterdir())
-    script = ("import os, signal, sys\n"
+def leave_temporary_like_a_killed_writer(folder: Path, opening: str) -> Path:
+    """Run ``opening`` (a with-statement binding ``tmp``) in a child process and SIGKILL it
+    mid-write; return what it left in ``folder``."""
+    before = set(folder.iterdir())
+    script = ("import os, signal\n"
+              "from pathlib import Path\n"
               "from helpers.files import atomic_path\n"
-              f"with atomic_path({str(dest)!r}, suffix='.part.gz') as tmp:\n"
-              "    tmp.write_bytes(b'half a download')\n"
+              "from pooch.utils import temporary_file\n"
+              f"{opening}:\n"
+              "    Path(tmp).write_bytes(b'half a download')\n"
               "    os.kill(os.getpid(), signal.SIGKILL)\n")
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=False)
-    (left,) = set(dest.parent.iterdir()) - before
+    (left,) = set(folder.iterdir()) - before
     return left
+
+
+def leave_temporary_like_a_killed_download(dest: Path) -> Path:
+    """What a download killed in pooch's hands leaves (pooch.retrieve streams into this)."""
+    return leave_temporary_like_a_killed_writer(
+        dest.parent, f"with temporary_file({str(dest.parent)!r}) as tmp")
 
 
 def test_temporaries_of_killed_downloads_are_cleaned(tiny, isolated_data_env):
@@ -230,9 +239,25 @@ def test_temporaries_of_killed_downloads_are_cleaned(tiny, isolated_data_env):
     assert sorted(p.name for p in cache.iterdir()) == sorted(ALL + [fresh.name])
 
 
+def test_cleaning_leaves_everything_but_temporaries_of_downloads(tiny, isolated_data_env):
+    """Old cached files, files moved aside and other names starting with tmp all stay."""
+    cache = isolated_data_env / "mnist"
+    copy_files(tiny["server"], cache, ALL)
+    kept = [f"{ALL[0]}.corrupt-1700000000-0123abcd", "tmp-notes.txt", "tmp1234567"]
+    for name in kept:
+        (cache / name).write_bytes(b"")
+    hour_ago = time.time() - 3600
+    for path in cache.iterdir():
+        os.utime(path, (hour_ago, hour_ago))
+    load_dataset("mnist")
+    assert sorted(p.name for p in cache.iterdir()) == sorted(ALL + kept)
+
+
 def test_stale_temporaries_of_the_marker_file_are_cleaned(tiny, isolated_data_env):
     copy_files(tiny["server"], isolated_data_env / "mnist", ALL)
-    stale = leave_temporary_like_a_killed_download(isolated_data_env / "verified.json")
+    marker = isolated_data_env / "verified.json"
+    stale = leave_temporary_like_a_killed_writer(
+        marker.parent, f"with atomic_path({str(marker)!r}) as tmp")
     hour_ago = time.time() - 3600
     os.utime(stale, (hour_ago, hour_ago))
     load_dataset("mnist")
@@ -624,7 +649,7 @@ def test_npz_file_replaced_after_it_was_read_gives_the_array_that_was_hashed(tmp
         return result
 
     monkeypatch.setattr(data, "_read_file", read_then_replace)
-    array, digest = data._load_verified(path, spec, remember=False)
+    array, digest = data._load_verified(path, spec)
     assert np.array_equal(array, images) and digest == spec.sha256
 
 

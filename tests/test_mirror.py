@@ -2,7 +2,10 @@
 
 import gzip
 import hashlib
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -129,3 +132,14 @@ def test_mirror_hashes_are_of_decompressed_bytes():
     digest = hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
     assert digest == DATASETS["mnist"].test_labels.sha256
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
+
+
+def test_reading_the_mirror_never_imports_pooch():
+    """pooch (and the progress-bar import that warns in a notebook) loads only to download."""
+    code = ("import sys, helpers.data as d; d.load_dataset('fashion_mnist'); "
+            "print('pooch' in sys.modules, 'tqdm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "AEBOOK_DATA": str(MIRROR),
+                              "AEBOOK_PROFILE": "quick"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr

@@ -284,3 +284,24 @@ def test_weighted_auroc_refuses_mismatched_lengths():
 
 def test_percentile_interval_is_central():
     assert scores.percentile_interval(np.arange(101)) == pytest.approx((2.5, 97.5))
+
+
+def test_mcnemar_counts_only_the_images_where_the_two_disagree():
+    a = np.array([True] * 50 + [True] * 10 + [False] * 2 + [False] * 38)
+    b = np.array([True] * 50 + [False] * 10 + [True] * 2 + [False] * 38)
+    got = scores.mcnemar(a, b)
+    assert (got["only_a"], got["only_b"]) == (10, 2)
+    # exact two-sided binomial: P(X <= 2) + P(X >= 10), X ~ Binomial(12, 1/2)
+    assert got["p_value"] == pytest.approx(2 * (1 + 12 + 66) / 2 ** 12)
+    swapped = scores.mcnemar(b, a)
+    assert (swapped["only_a"], swapped["only_b"]) == (2, 10)
+    assert swapped["p_value"] == pytest.approx(got["p_value"])
+    assert scores.mcnemar(a, a) == {"only_a": 0, "only_b": 0, "p_value": 1.0}
+    assert scores.mcnemar(np.ones(20, bool), np.zeros(20, bool))["p_value"] < 1e-5
+
+
+@pytest.mark.parametrize("a, b", [([True, False], [True]), ([1, 0], [1, 0]),
+                                  ([[True]], [[True]])])
+def test_mcnemar_refuses_hits_that_do_not_pair(a, b):
+    with pytest.raises(ValueError, match="boolean arrays of the same length"):
+        scores.mcnemar(np.array(a), np.array(b))

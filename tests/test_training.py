@@ -309,3 +309,63 @@ def test_improved_conv_recipe_trains_the_undercomplete_variant_on_request():
     assert autoencoder.name == "conv_ae_bottleneck_autoencoder"
     default = recipes.improved_conv_ae("tiny_map", x, x[:8], epochs=1, verbose=False)
     assert default[0].output_shape == (None, 7, 7, 32)
+
+
+def rounds_fit(model, data, **kwargs):
+    """``fit`` budgeted in updates: ``epochs`` rounds of ``steps_per_epoch`` updates."""
+    return fit(model, data, **{"name": "tiny", "batch_size": 16, "verbose": False,
+                               "optimizer": keras.optimizers.SGD(0.1), **kwargs})
+
+
+def test_steps_per_epoch_measures_the_validation_loss_once_a_round(data, capsys):
+    before = len(training.SESSION)
+    run = rounds_fit(tiny_model(), data, epochs=6, steps_per_epoch=2,
+                     validation_data=(data[:16], data[:16]), verbose=True)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert len(lines) == 6 and lines[0].endswith("img/s")
+    assert run.epochs == 6 and not run.reused and run.settings["steps_per_epoch"] == 2
+    assert len(run.history["loss"]) == len(run.history["val_loss"]) == 6
+    assert run.history["val_loss"][-1] < run.history["val_loss"][0]
+    assert run.images_per_second > 0 and run.weights.endswith(".weights.h5")
+    assert training.SESSION[before:] == [run]
+
+
+def test_rounds_continue_through_the_data(data):
+    """Rounds of 2 updates of 16 images: 2 rounds see the 64 images once, exactly as 1 epoch of
+    4 updates does (same seed, same shuffle); 6 rounds, as 3 epochs do."""
+    for rounds, steps, epochs in ((2, 2, 1), (6, 2, 3)):
+        runs = []
+        for kwargs in ({"epochs": rounds, "steps_per_epoch": steps}, {"epochs": epochs}):
+            model = tiny_model()
+            rounds_fit(model, data, optimizer=keras.optimizers.SGD(0.5), retrain=True, **kwargs)
+            runs.append(model.get_weights())
+        for a, b in zip(*runs, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_round_must_divide_a_pass(data):
+    with pytest.raises(ValueError, match="do not divide the 4 batches"):
+        rounds_fit(tiny_model(), data, epochs=2, steps_per_epoch=3)
+    with pytest.raises(ValueError, match="do not divide"):
+        rounds_fit(tiny_model(), data, epochs=2, steps_per_epoch=0)
+    assert training.round_updates(4, 64, 16) == 4 and training.round_updates(1, 64, 16) == 1
+    assert training.round_updates(211, 54_000, 32) == 211  # 1,688 batches: 8 rounds
+    assert training.round_updates(9, 64, 16) == 4  # at most a pass
+    assert training.round_updates(5, 65, 16) == 5  # 5 batches, the last of 1 image
+
+
+def test_quick_profile_caps_rounds_and_shortens_them(data, monkeypatch):
+    monkeypatch.setenv("AEBOOK_PROFILE", "quick")
+    run = rounds_fit(tiny_model(), data, epochs=5, steps_per_epoch=8)
+    assert run.epochs == 2 and run.settings["steps_per_epoch"] == 4
+
+
+def test_training_and_validation_data_pass_the_test_guard(data, monkeypatch):
+    calls = []
+    guard = training.check_not_test
+    monkeypatch.setattr(training, "check_not_test",
+                        lambda array, what: calls.append(what) or guard(array, what))
+    rounds_fit(tiny_model(), data, epochs=1, steps_per_epoch=4,
+               validation_data=(data[:8], data[8:16]))
+    assert calls == ["fit('tiny'): x", "fit('tiny'): validation_data[0]",
+                     "fit('tiny'): validation_data[1]"]

@@ -92,6 +92,33 @@ def test_digest_names_the_exported_weights(decoder, codes):
     assert widgets.weights_digest(clone) != digest
 
 
+def test_exported_digest_reads_the_weights_in_the_page(decoder, codes):
+    from tests.test_widget_weights import exported, exported_weights
+
+    widget = widgets.latent_explorer(decoder, *codes, logits=True)
+    (found,) = exported(widget.html)
+    assert found["digest"] == widget.digest
+    assert widgets.exported_digest(found["config"]) == widget.exported
+    in_float32 = widgets.latent_explorer(decoder, *codes, logits=True, dtype="float32")
+    assert in_float32.digest == widget.digest and in_float32.exported != widget.exported
+    flat = exported_weights(found["config"])
+    flat[5] += np.float16(1e-2)
+    found["config"]["weights"] = widgets._b64(flat, "<f2")
+    assert widgets.exported_digest(found["config"]) != widget.exported
+
+
+def test_summary_is_what_a_chapter_records(decoder, codes):
+    from helpers.training import TrainResult
+
+    widget = widgets.latent_explorer(decoder, *codes, logits=True)
+    run = TrainResult({}, 1, 1.0, 1.0, weights="/cache/models/mnist_vae2-0123abcd.weights.h5")
+    assert widget.summary(run) == {
+        "kind": "latent explorer", "weights_sha256": widget.digest,
+        "exported_sha256": widget.exported, "dtype": "float16",
+        "payload_kb": round(widget.payload_bytes / 1000, 1), "cached_run": "mnist_vae2-0123abcd"}
+    assert "cached_run" not in widget.summary()
+
+
 def test_dense_stack_runs_nested_functional_models(autoencoder):
     stack = widgets.dense_stack(autoencoder)
     assert [(k.shape, act) for k, _, act in stack] == [

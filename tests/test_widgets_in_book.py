@@ -2,8 +2,6 @@
 pages, opened from file:// with the network cut off, computes what its own exported weights
 compute in NumPy (``helpers.widgets.forward``), and carries no external address."""
 
-import base64
-import json
 import re
 
 import numpy as np
@@ -13,11 +11,10 @@ from helpers import widgets
 
 from .test_book import SITE
 from .test_browser import CHROMIUM, CHROMIUM_ARGS
+from .test_widget_weights import exported, exported_stack
 from .test_widgets import on_screen, read
 
 playwright = pytest.importorskip("playwright.sync_api")
-SCRIPT = re.compile(r'aewMain\(document\.getElementById\("(aew-[0-9a-f]+)"\),(\{.*?\})\);\}\)\(\);'
-                    r"</script>", re.S)
 PAGES = sorted(SITE.glob("notebooks/*.html")) if SITE.is_dir() else []
 WIDGET_PAGES = [p for p in PAGES if "aewMain(" in p.read_text()]
 pytestmark = [
@@ -26,22 +23,8 @@ pytestmark = [
 ]
 
 
-def exported_stack(cfg) -> list:
-    """The (kernel, bias, activation) layers a widget carries, decoded from its page."""
-    dtype = {"float16": "<f2", "float32": "<f4"}[cfg["dtype"]]
-    flat = np.frombuffer(base64.urlsafe_b64decode(cfg["weights"]), dtype).astype(np.float64)
-    stack, at = [], 0
-    for n_in, n_out, activation in cfg["spec"]:
-        kernel = flat[at:at + n_in * n_out].reshape(n_in, n_out)
-        bias = flat[at + n_in * n_out:at + n_in * n_out + n_out]
-        stack.append((kernel, bias, activation))
-        at += n_in * n_out + n_out
-    assert at == len(flat), "the exported weights do not match their layer sizes"
-    return stack
-
-
 def widgets_on(page_path) -> dict:
-    return {uid: json.loads(cfg) for uid, cfg in SCRIPT.findall(page_path.read_text())}
+    return {w["id"]: w["config"] for w in exported(page_path.read_text())}
 
 
 def test_the_latent_explorer_is_in_chapter_9_and_the_drawing_pad_in_chapter_8():

@@ -76,6 +76,7 @@ CHAPTER_FILES = "[0-9][0-9]_*.json"  # results/bench-*.json belong to the Perfor
 # Readable names are built from the key's parts: dataset, model parts, then the metric.
 METRICS = {"test_mse": "test MSE per pixel", "acc": "accuracy",
            "mean_acc": "mean accuracy over seeds",
+           "payload_kb": "what it adds to the page, kB",
            "denoised_mse": "denoised MSE per pixel", "best_k": "silhouette's best k",
            "prior_divergence": "divergence from the prior", "seconds": "seconds",
            "share_in_prior_box": "share of test codes in the prior's 99% box", "nmi": "NMI"}
