@@ -22,6 +22,7 @@ import hashlib
 import html
 import json
 import uuid
+from pathlib import Path
 
 import numpy as np
 
@@ -69,8 +70,7 @@ class Widget:
                  "exported_sha256": self.exported, "dtype": self.dtype,
                  "payload_kb": round(self.payload_bytes / 1000, 1)}
         if run is not None:
-            name = str(run.weights).replace("\\", "/").rsplit("/", 1)[-1]
-            facts["cached_run"] = name.removesuffix(".weights.h5")
+            facts["cached_run"] = Path(run.weights).name.removesuffix(".weights.h5")
         return facts
 
 

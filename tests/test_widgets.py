@@ -218,6 +218,16 @@ def on_screen(page, selector):
     return page.locator(selector).bounding_box()
 
 
+def drag(page, selector, start, end, steps):
+    """Press the mouse at ``start`` inside the element, move to ``end`` in ``steps``, release
+    (offsets in pixels from the element's top left)."""
+    box = on_screen(page, selector)
+    page.mouse.move(box["x"] + start[0], box["y"] + start[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + end[0], box["y"] + end[1], steps=steps)
+    page.mouse.up()
+
+
 def canvas_pixels(page, uid, part):
     return np.array(page.evaluate("""([id, part]) => {
         const c = document.querySelector("#" + id + " [data-part=" + part + "]");
@@ -253,11 +263,7 @@ def test_latent_explorer_decodes_like_keras(book_page, decoder, codes):
     np.testing.assert_allclose(code, [-2 + (x1 - x0) / 25, 2 + (y1 - y0) * (1 / 50 - 1 / 10)])
     assert np.abs(np.array(image) - decode(decoder, code)[0]).max() <= 1e-3
 
-    box = on_screen(page, f"#{uid} [data-part=map]")
-    page.mouse.move(box["x"] + 100, box["y"] + 100)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 250, box["y"] + 80, steps=5)
-    page.mouse.up()
+    drag(page, f"#{uid} [data-part=map]", (100, 100), (250, 80), steps=5)
     moved, image = read(page, uid, "code", "image")
     assert moved != code and np.abs(np.array(image) - decode(decoder, moved)[0]).max() <= 1e-3
 
@@ -300,11 +306,7 @@ def test_float16_weights_stay_close(book_page, decoder):
 def test_drawing_is_reconstructed_and_judged(book_page, autoencoder):
     page, ids = book_page
     uid = ids["unusual"]
-    box = on_screen(page, f"#{uid} [data-part=pad]")
-    page.mouse.move(box["x"] + 80, box["y"] + 50)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 120, box["y"] + 170, steps=8)
-    page.mouse.up()
+    drag(page, f"#{uid} [data-part=pad]", (80, 50), (120, 170), steps=8)
     x, image, error = read(page, uid, "input", "image", "error")
     x = np.array(x)
     assert 0 <= x.min() and x.max() <= 1 and (x == 1).any() and ((0 < x) & (x < 1)).any()

@@ -12,7 +12,7 @@ from helpers import widgets
 from .test_book import SITE
 from .test_browser import CHROMIUM, CHROMIUM_ARGS
 from .test_widget_weights import exported, exported_stack
-from .test_widgets import on_screen, read
+from .test_widgets import drag, read
 
 playwright = pytest.importorskip("playwright.sync_api")
 PAGES = sorted(SITE.glob("notebooks/*.html")) if SITE.is_dir() else []
@@ -58,11 +58,7 @@ def test_published_widgets_compute_what_their_weights_compute(page_path):
                     want = widgets.forward(stack, np.array([z]), logits=cfg["logits"])[0]
                     assert np.abs(np.array(image) - want).max() <= 1e-3, (uid, z)
             else:  # a drawing pad: draw a stroke, read the reconstruction and the verdict
-                box = on_screen(page, f"#{uid} [data-part=pad]")
-                page.mouse.move(box["x"] + 100, box["y"] + 60)
-                page.mouse.down()
-                page.mouse.move(box["x"] + 150, box["y"] + 220, steps=8)
-                page.mouse.up()
+                drag(page, f"#{uid} [data-part=pad]", (100, 60), (150, 220), steps=8)
                 x, image, error = read(page, uid, "input", "image", "error")
                 want = widgets.forward(stack, np.array([x]))[0]
                 assert np.abs(np.array(image) - want).max() <= 1e-3, uid
