@@ -23,8 +23,8 @@ from helpers.files import atomic_path, atomic_write
 from helpers.scores import (bootstrap_interval, clustering_scores, contingency,
                             hungarian_accuracy, majority_accuracy)
 
-__all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "umap_embedding",
-           "n2d_clusters", "projector_export", "run", "main"]
+__all__ = ["contingency", "hungarian_accuracy", "majority_accuracy", "nearest_neighbours",
+           "umap_embedding", "n2d_clusters", "projector_export", "run", "main"]
 
 BATCH_SIZE = 128
 DEFAULT_STEPS = 2000
@@ -281,20 +281,40 @@ def train(autoencoder, x, steps: int, learning_rate: float, batch_size: int = BA
     return time.perf_counter() - start
 
 
+def nearest_neighbours(codes, neighbours: int = 20):
+    """The exact ``neighbours`` nearest rows of ``codes`` to each row (itself first), as
+    ``(indices, distances)``: UMAP's neighbour graph, computed once for several UMAP seeds."""
+    from sklearn.neighbors import NearestNeighbors
+
+    index = NearestNeighbors(n_neighbors=neighbours, n_jobs=-1).fit(codes)  # exact: any order
+    distances, indices = index.kneighbors(codes)
+    return indices, distances
+
+
 def umap_embedding(codes, dims: int, seed: int = 0, neighbours: int = 20,
-                   min_dist: float = 0.0, epochs: int | None = None):
+                   min_dist: float = 0.0, epochs: int | None = None, knn=None):
     """UMAP of ``codes`` to ``dims`` dimensions, on one thread so that ``seed`` fixes the result.
 
-    ``epochs=None`` keeps UMAP's own default (500 epochs up to 10,000 points, 200 above). The
-    notice tqdm prints at import when ipywidgets is missing is silenced; nothing else is.
+    ``epochs=None`` keeps UMAP's own default (500 epochs up to 10,000 points, 200 above).
+    ``knn``: the neighbour graph from :func:`nearest_neighbours` (exact); without it UMAP finds
+    approximate neighbours itself, anew for every seed. The notice tqdm prints at import when
+    ipywidgets is missing is silenced, and so is UMAP's note that a precomputed graph cannot
+    embed new points (nothing here does); nothing else is.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="IProgress not found")
         import umap
 
+    if knn is not None and np.shape(knn[0]) != (len(codes), neighbours):
+        raise ValueError(f"umap_embedding: knn holds {np.shape(knn[0])} neighbour indices; "
+                         f"expected {(len(codes), neighbours)}: build it with "
+                         f"nearest_neighbours(codes, {neighbours})")
     reducer = umap.UMAP(n_components=dims, n_neighbors=neighbours, min_dist=min_dist,
-                        random_state=seed, n_jobs=1, n_epochs=epochs)
-    return reducer.fit_transform(codes)
+                        random_state=seed, n_jobs=1, n_epochs=epochs,
+                        precomputed_knn=(None, None, None) if knn is None else (*knn, None))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        return reducer.fit_transform(codes)
 
 
 def n2d_clusters(codes, n_clusters: int = 10, seed: int = 0, starts: int = 10,

@@ -99,7 +99,7 @@ def test_chapter_table_says_when_a_chapter_has_no_time_from_an_empty_cache(tmp_p
         "training_time": {"value": {"seconds": 2513.4, "runs": 7, "device": "CPU"},
                           "protocol": "p"}}}))
     page = bench.render_page(tmp_path)
-    row = "| 03_convolutional_autoencoders | not recorded | not recorded | 41.9 | 7 | 41.9 |"
+    row = "| 03_convolutional_autoencoders | not recorded | not recorded | 41.9 | 7 | - | 41.9 |"
     assert row in page
     assert "not complete: 03_convolutional_autoencoders not recorded" in page
 
@@ -208,3 +208,23 @@ def test_guards_judge_validation_figures_and_report_test_figures_as_they_fall(tm
         "notmnist.dense_ae.improved.test_mse": {"value": 0.0110, "protocol": "p"}}}))
     page = "\n".join(bench._quality_guards(tmp_path))
     assert "| notmnist.dense_ae.improved.test_mse | <= 0.0105 | test | 0.011 | reported as it falls |" in page
+
+
+def test_each_chapter_row_names_the_mnist_splits_its_records_were_made_on(tmp_path):
+    timing = {"value": {"seconds": 60.0, "runs": 1, "device": "CPU", "chapter_seconds": 90.0,
+                        "from_empty_cache": True}, "protocol": "p"}
+    official = "mnist: 10,000 official test images; AEs: official 54,000/6,000/10,000; N2D"
+    (tmp_path / "05_clustering_latent_space.json").write_text(json.dumps({"results": {
+        "training_time": timing, "mnist.n2d": {"value": 0.95, "protocol": official},
+        "mnist.n2d.acc": {"value": 0.95, "protocol": official},
+        "kmnist.n2d": {"value": 0.5, "protocol": "test-split-only 7,200/800/2,000"}}}))
+    (tmp_path / "11_n2d_all_images.json").write_text(json.dumps({"results": {
+        "training_time": timing,
+        "mnist.n2d_all_images": {"value": 0.97, "protocol": "mnist: all 70,000 images (...)"}}}))
+    (tmp_path / "07_latent_priors.json").write_text(json.dumps({"results": {
+        "training_time": timing,
+        "kmnist.itl": {"value": 1.0, "protocol": "test-split-only 7,200/800/2,000"}}}))
+    page = bench.render_page(tmp_path)
+    assert "| 1 | official 54,000/6,000/10,000 | 46.4 |" in page  # once, not per record
+    assert "| 1 | all 70,000 images | - |" in page
+    assert "| 1 | - | 3.7 |" in page  # no MNIST record: no MNIST split

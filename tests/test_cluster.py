@@ -67,6 +67,39 @@ def test_n2d_clusters_separates_blobs_and_is_fixed_by_its_seed():
     assert np.array_equal(clusters, again)
 
 
+def test_nearest_neighbours_are_exact_and_start_with_the_point_itself():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(0, 1, (50, 3))
+    indices, distances = cluster.nearest_neighbours(codes, 5)
+    assert indices.shape == distances.shape == (50, 5)
+    assert np.array_equal(indices[:, 0], np.arange(50)) and np.all(distances[:, 0] == 0)
+    brute = np.linalg.norm(codes[:, None] - codes[None], axis=-1)
+    np.testing.assert_allclose(distances, np.sort(brute, axis=1)[:, :5], atol=1e-12)
+
+
+def test_a_precomputed_neighbour_graph_gives_umap_the_same_clusters_quietly(recwarn):
+    pytest.importorskip("umap")
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 60)
+    codes = rng.normal(0, 10, (4, 8))[labels] + rng.normal(0, 0.5, (len(labels), 8))
+    knn = cluster.nearest_neighbours(codes, 20)
+    clusters, embedding, _ = cluster.n2d_clusters(codes, n_clusters=4, seed=1, epochs=30,
+                                                  knn=knn)
+    assert embedding.shape == (240, 4) and cluster.hungarian_accuracy(labels, clusters) == 1.0
+    again, _, _ = cluster.n2d_clusters(codes, n_clusters=4, seed=1, epochs=30, knn=knn)
+    assert np.array_equal(clusters, again)
+    assert not [w for w in recwarn if "precomputed_knn" in str(w.message)]
+
+
+def test_a_neighbour_graph_of_the_wrong_shape_is_refused():
+    codes = np.random.default_rng(0).normal(0, 1, (40, 3))
+    with pytest.raises(ValueError, match=r"nearest_neighbours\(codes, 20\)"):
+        cluster.umap_embedding(codes, 2, knn=cluster.nearest_neighbours(codes, 10))
+    with pytest.raises(ValueError, match="expected"):
+        cluster.umap_embedding(codes[:30], 2, neighbours=10,
+                               knn=cluster.nearest_neighbours(codes, 10))
+
+
 def test_n2d_clusters_fits_as_many_mixture_starts_as_asked():
     pytest.importorskip("umap")
     rng = np.random.default_rng(0)

@@ -46,6 +46,23 @@ def test_test_images_are_refused_in_every_form(tiny, tmp_path):
         assert not any(refuses(x) for x in forms(part).values())
 
 
+def test_test_images_pass_only_inside_an_allow_block_that_gives_a_reason(tiny, tmp_path):
+    copy_files(tiny["server"], tmp_path / "mine" / "mnist", ALL)
+    ds = load_dataset("mnist", data_dir=tmp_path / "mine")
+    with data.allow_test_images("N2D clusters every image it trains on"):
+        with data.allow_test_images("nested"):
+            assert not refuses(ds.x_test)
+        assert not refuses(ds.x_test)
+    assert refuses(ds.x_test)
+    with pytest.raises(RuntimeError), data.allow_test_images("an error inside the block"):
+        raise RuntimeError
+    assert refuses(ds.x_test)  # the block is closed even by an exception
+    for reason in ("", "  ", None):
+        with pytest.raises(ValueError, match="reason"), data.allow_test_images(reason):
+            pass
+    assert refuses(ds.x_test)
+
+
 def test_nothing_is_refused_before_a_dataset_is_loaded(tiny):
     assert not refuses(tiny["arrays"]["t10k-images"])
 

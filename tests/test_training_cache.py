@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -292,6 +293,7 @@ class Scaled(keras.layers.Layer):
 '''
     (tmp_path / "custom_layer_module.py").write_text(source.format(2.0))
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "custom_layer_module", raising=False)  # a rerun's copy
     module = importlib.import_module("custom_layer_module")
     before = training._code([module.Scaled()])
     (tmp_path / "custom_layer_module.py").write_text(source.format(3.0))  # the class is as it was
