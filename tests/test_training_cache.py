@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import re
 import sys
 
 import numpy as np
@@ -343,6 +344,37 @@ class UnnamedLoss(keras.losses.Loss):
 def test_a_loss_configuration_without_a_name_is_keyed(data):
     quiet_fit(tiny_model(), data, loss=UnnamedLoss())
     assert quiet_fit(tiny_model(), data, loss=UnnamedLoss()).reused
+
+
+@pytest.mark.parametrize("where", ["x", "y", "validation_data[0]", "validation_data[1]"])
+def test_fit_refuses_test_images_wherever_they_are_and_names_the_array(where, monkeypatch):
+    from helpers import data as data_module
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 784), dtype=np.uint8)
+    monkeypatch.setattr(data_module, "_TEST_IMAGES", {})
+    data_module._register_test_part("Tiny digits", images[:20])
+    train, test = images[20:] / 255.0, images[:20] / 255.0
+    arrays = {"x": train, "y": None, "validation_data": (train, train)}
+    if where.startswith("validation"):
+        arrays["validation_data"] = tuple(test if where.endswith(f"[{i}]") else train
+                                          for i in range(2))
+    else:
+        arrays[where] = test
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(784)])
+    with pytest.raises(data_module.DatasetError,
+                       match=rf"fit\('pixels'\): {re.escape(where)}: 20 of its 20 .*Tiny digits"):
+        fit(model, arrays["x"], y=arrays["y"], validation_data=arrays["validation_data"],
+            name="pixels", epochs=1, verbose=False)
+    assert not quiet_fit(model, train, name="pixels", validation_data=(train, train)).reused
+
+
+def test_a_run_saved_into_an_existing_cache_folder_is_cached_too(data, recwarn):
+    quiet_fit(tiny_model(), data)  # creates the folder
+    quiet_fit(tiny_model(seed=1), data)  # saved beside it
+    assert not [w for w in recwarn if "not cached" in str(w.message)]
+    assert quiet_fit(tiny_model(seed=1), data).reused
 
 
 def test_a_missing_record_is_a_silent_miss_and_a_reuse_is_silent(data, isolated_data_env):

@@ -353,8 +353,9 @@ def _minutes_cell(seconds, none: str = "not recorded") -> str:
     return none if seconds is None else f"{seconds / 60:.1f}"
 
 
-MNIST_SPLIT = re.compile(r"official [\d,]+/[\d,]+/[\d,]+|test-split-only[\w ]* [\d,]+/[\d,]+/"
-                         r"[\d,]+|all [\d,]+ images")
+_COUNT = r"\d{1,3}(?:,\d{3})*"  # 54,000 (not the comma after it)
+MNIST_SPLIT = re.compile(rf"official {_COUNT}/{_COUNT}/{_COUNT}|test-split-only[\w ]* "
+                         rf"{_COUNT}/{_COUNT}/{_COUNT}|all {_COUNT} images")
 
 
 def _mnist_split(results: dict) -> str:
