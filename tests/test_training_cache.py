@@ -370,6 +370,11 @@ def test_fit_refuses_test_images_wherever_they_are_and_names_the_array(where, mo
     assert not quiet_fit(model, train, name="pixels", validation_data=(train, train)).reused
 
 
+def test_a_quiet_run_prints_nothing_while_it_trains(data, capsys):
+    assert not quiet_fit(tiny_model(), data).reused  # verbose=False
+    assert capsys.readouterr().out == ""
+
+
 def test_a_run_saved_into_an_existing_cache_folder_is_cached_too(data, recwarn):
     quiet_fit(tiny_model(), data)  # creates the folder
     quiet_fit(tiny_model(seed=1), data)  # saved beside it
