@@ -106,6 +106,20 @@ def test_early_stopping_restores_the_best_weights(data):
     assert training.evaluate_mse(model, *val) == pytest.approx(min(losses), rel=1e-4)
 
 
+def test_patience_counts_the_epochs_without_improvement_and_none_means_no_stopping(data):
+    """A learning rate of 0 never improves the validation loss after the first epoch."""
+    val, frozen = (data, data), dict(optimizer="sgd", learning_rate=0.0, epochs=8)
+    assert quiet_fit(tiny_model(), data, validation_data=val, patience=3, **frozen).epochs == 4
+    assert quiet_fit(tiny_model(), data, validation_data=val, **frozen).epochs == 8
+    assert quiet_fit(tiny_model(), data, patience=3, **frozen).epochs == 8  # nothing to watch
+
+
+def test_images_per_second_counts_the_images_of_a_round_not_of_a_pass(data):
+    run = fit(tiny_model(), data, name="tiny", epochs=2, batch_size=16, steps_per_epoch=2,
+              verbose=False)
+    assert run.images_per_second * run.seconds == pytest.approx(2 * 2 * 16)
+
+
 def test_metric_objects_do_not_make_identical_runs_miss(data):
     quiet_fit(tiny_model(), data, metrics=[keras.metrics.MeanAbsoluteError()])
     assert quiet_fit(tiny_model(), data, metrics=[keras.metrics.MeanAbsoluteError()]).reused
