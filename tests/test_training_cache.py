@@ -120,6 +120,21 @@ def test_images_per_second_counts_the_images_of_a_round_not_of_a_pass(data):
     assert run.images_per_second * run.seconds == pytest.approx(2 * 2 * 16)
 
 
+def test_a_run_reports_its_settings_and_one_closing_line_and_trains_on_shuffled_data(
+        data, capsys, monkeypatch):
+    model = tiny_model()
+    calls = []
+    original = model.fit
+    monkeypatch.setattr(model, "fit", lambda *a, **k: calls.append(k) or original(*a, **k))
+    run = fit(model, data, name="tiny", epochs=2, batch_size=16)
+    assert run.settings.keys() == {"epochs", "batch_size", "loss", "seed"}
+    assert (run.settings["epochs"], run.settings["batch_size"]) == (2, 16)
+    assert run.settings["loss"]["config"] == "mean_squared_error"
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("tiny: 2 epochs in ") and last.endswith(" img/s)")
+    assert calls[0]["shuffle"] is True
+
+
 def test_metric_objects_do_not_make_identical_runs_miss(data):
     quiet_fit(tiny_model(), data, metrics=[keras.metrics.MeanAbsoluteError()])
     assert quiet_fit(tiny_model(), data, metrics=[keras.metrics.MeanAbsoluteError()]).reused
@@ -503,23 +518,30 @@ def test_the_code_key_covers_the_model_and_every_nested_layer(monkeypatch):
 
 
 # Mutants of helpers/training.py that no test can kill: they change nothing observable.
-# (Named as `mutmut show` names them; `mutmut run` in a copy of the repository with
-# only_mutate = ["helpers/training.py"] and these two test files.)
-# - _architecture: `position.get(v, None)` / `position.get(v)` for a string in a tensor's
-#   history, the model's inputs or outputs: every such string names a layer of the model,
-#   so it is always found; `key == "name" or isinstance(node, str)`: a string that is not a
-#   name is mapped only if it equals a layer's name, the same way in every run;
-#   `_flatten_layers(recursive=True)` / `(include_self=True)` alone: Keras's defaults.
-# - _code: `getattr(item, "__module__", None)`, `getattr(item, "__module__")`, and the
-#   default or fallback "" replaced: every class and function has a `__module__`;
+# From the run of 2026-12-07 (mutmut 3.8.1; 500 mutants of the cache code, every function but
+# _epoch_lines, warmup_cosine, evaluate_mse and record_training_time; each run in-process with
+# the tests covering its function, since mutmut's forking runner deadlocks under TensorFlow):
+# 455 killed, 45 survived; 18 of these are killed by tests written after the run (fit 29, 30,
+# 38, 153, 155, 158, 163, 170, 183, 192, 196, 215, 216, 218, 219, 224, 225, 237). The other 27:
+# - _architecture 28/29/30: `position.get(v, None)` / `position.get(v)` for a string in a
+#   tensor's history, the model's inputs or outputs: every such string names a layer of the
+#   model, so it is always found; 36: `key == "name" or isinstance(node, str)`: a string that is
+#   not a name is mapped only if it equals a layer's name, the same way in every run; 5/6 (and
+#   fit 88/89): `_flatten_layers(recursive=True)` / `(include_self=True)` alone: Keras's defaults.
+# - _code 12/15/18/19: `getattr(item, "__module__", None)`, `getattr(item, "__module__")`, and
+#   the default or fallback "" replaced: every class and function has a `__module__`; 41:
 #   `getattr(part, "__qualname__", None)`: the fallback is only read for a missing module
 #   (None), whose str is "None" either way.
-# - _load: `filterwarnings("ignore")` without the message: it silences only load_weights,
-#   whose one warning is the optimiser note; the message in another case: the filter is
-#   case-insensitive; `np.asarray(state)` without the variable's dtype: a seed generator's
-#   state is int64, as the JSON's integers load.
-# - fit: `[m if isinstance(m, str) and False ...]`: Keras serializes a metric's name to itself.
-# - _load and _save, the warnings' `stacklevel`: mutmut adds a frame to every function it
-#   mutates, so the location cannot be checked under it; outside mutmut
+# - _load 13: `filterwarnings("ignore")` without the message: it silences only load_weights,
+#   whose one warning is the optimiser note; 17/18: the message in another case: the filter is
+#   case-insensitive; 30/32: `np.asarray(state)` without the variable's dtype: a seed
+#   generator's state is int64, as the JSON's integers load.
+# - fit 2/4: `optimizer="ADAM"`, `loss="MSE"`: Keras looks both names up in any case, and the
+#   key holds the object found; 69: `[m if isinstance(m, str) and False ...]`: Keras serializes a
+#   metric's name to itself; 172: EarlyStopping without `monitor=`: "val_loss" is its default;
+#   186: `model.fit(verbose=None)`: Keras 3 prints nothing for it, as for 0
+#   (test_a_quiet_run_prints_nothing_while_it_trains passes under it).
+# - _load 41/43 and _save 33/34, the warnings' `stacklevel`: mutmut adds a frame to every
+#   function it mutates, so the location cannot be checked under it; outside mutmut
 #   test_a_record_with_the_wrong_random_states_is_a_miss_from_the_initial_weights and
 #   test_a_failed_write_warns_at_the_caller check that both warnings point at fit's caller.
