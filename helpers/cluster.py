@@ -286,7 +286,8 @@ def nearest_neighbours(codes, neighbours: int = 20):
     ``(indices, distances)``: UMAP's neighbour graph, computed once for several UMAP seeds."""
     from sklearn.neighbors import NearestNeighbors
 
-    index = NearestNeighbors(n_neighbors=neighbours, n_jobs=-1).fit(codes)  # exact: any order
+    # exact, so running on every core cannot change the result
+    index = NearestNeighbors(n_neighbors=neighbours, n_jobs=-1).fit(codes)
     distances, indices = index.kneighbors(codes)
     return indices, distances
 

@@ -102,7 +102,7 @@ PARTS = {
     "lr_on_seed_codes": "logistic regression on seed dense AE codes",
     "lr_pixels": "logistic regression on pixels", "n2d": "N2D (AE, UMAP, GMM)",
     "n2d_seed_spread": "N2D, UMAP and GMM seeds 0-2",
-    "n2d_all_images": "N2D on all 70,000 images, AE trained on them (6 passes)",
+    "n2d_all_images": "N2D on all 70,000 images, AE trained on them",
     "n2d_all_images_1passes": "N2D on all 70,000 images, AE trained 1 pass",
     "n2d_all_images_3passes": "N2D on all 70,000 images, AE trained 3 passes",
     "n2d_all_images_seed_spread": "N2D on all 70,000 images, UMAP and GMM seeds 0-2",
