@@ -335,6 +335,16 @@ def n2d_clusters(codes, n_clusters: int = 10, seed: int = 0, starts: int = 10,
     return mixture.predict(embedding), embedding, mixture
 
 
+def print_top_labels(table, class_names, k: int = 3) -> None:
+    """Print the ``k`` most frequent labels of each cluster (the rows of a contingency table,
+    :func:`helpers.scores.contingency`) with their shares of the cluster."""
+    width = len(f"{int(table.sum(axis=1).max()):,}")
+    for c, row in enumerate(table):
+        top = [i for i in np.argsort(row)[::-1][:k] if row[i]]
+        mix = ", ".join(f"{class_names[i]} {row[i] / row.sum():.0%}" for i in top)
+        print(f"  cluster {c:>2} ({row.sum():>{width},} images): {mix}")
+
+
 def projector_export(folder, codes, labels, clusters, images):
     """Files for the TensorBoard Embedding Projector (or projector.tensorflow.org)."""
     import matplotlib.image

@@ -101,27 +101,63 @@ def _minutes(seconds: float) -> str:
     return "under a minute" if seconds < 60 else f"{seconds / 60:.0f} min"
 
 
-def _announce_time(path):
-    """Say how long this chapter took to execute when the edition was built, and on what."""
-    import json
+TIME_DISPLAY = "aebook-chapter-time"  # the setup cell's line on how long the chapter takes
+_time_shown = False  # whether this kernel displayed that line, so that it can be updated
 
+
+def _in_notebook() -> bool:
     try:
-        timing = json.loads(path.read_text())["results"]["training_time"]["value"]
-    except (OSError, ValueError, KeyError):
-        return
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def time_sentence(timing: dict) -> str:
+    """How long the chapter took, from its ``training_time`` record."""
     total = timing.get("chapter_seconds")
     if total is None:  # recorded before chapter times were
-        print(f"Training this chapter took {_minutes(timing['seconds'])} on {timing['device']} "
-              "when the book was built.")
-        return
+        return (f"When this chapter was last run, its training took "
+                f"{_minutes(timing['seconds'])} on {timing['device']}.")
     training = f", {_minutes(timing['seconds'])} of it training" if timing["runs"] else ""
     estimate = ("measured from an empty weights cache" if timing.get("from_empty_cache")
                 else "estimated: that run's time plus the recorded training time of the "
                      "weights it reused from the cache")
     about = "about " if total >= 60 else ""
-    print(f"When the book was built, this chapter took {about}{_minutes(total)} on "
-          f"{timing['device']}{training} ({estimate}). Trained weights are cached "
-          "(~/.cache/aebook/models), so a second run is faster.")
+    return (f"When this chapter was last run, it took {about}{_minutes(total)} on "
+            f"{timing['device']}{training} ({estimate}). Trained weights are cached "
+            "(~/.cache/aebook/models), so a second run is faster.")
+
+
+def _announce_time(path):
+    """Say how long this chapter took when it was last run (its record), and on what.
+
+    In a notebook the line is a display that ``show_time`` replaces with this run's own time
+    when the chapter records it, so an executed notebook states how long that execution took.
+    """
+    global _time_shown
+    import json
+
+    try:
+        text = time_sentence(json.loads(path.read_text())["results"]["training_time"]["value"])
+    except (OSError, ValueError, KeyError):
+        text = None
+    if _in_notebook():
+        from IPython.display import display
+
+        display({"text/plain": text or "This chapter records how long it took when it ends."},
+                raw=True, display_id=TIME_DISPLAY)
+        _time_shown = True
+    elif text:
+        print(text)
+
+
+def show_time(timing: dict) -> None:
+    """Replace the setup cell's time line with ``timing``, this run's record (in a notebook)."""
+    if _time_shown and _in_notebook():
+        from IPython.display import update_display
+
+        update_display({"text/plain": time_sentence(timing)}, raw=True, display_id=TIME_DISPLAY)
 
 
 def show_source(obj) -> None:

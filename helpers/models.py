@@ -145,8 +145,8 @@ def compact_conv_autoencoder(code_size=6):
     to 28x28. With 6 code units: 35,089 + 42,433 = 77,522 parameters (224
     non-trainable, the batch-norm moving statistics). Its batch norms keep up
     with short runs (momentum 0.9, see :func:`_batch_norm`): with Keras's
-    default, 0.99, the validation MSE of an MNIST run lagged far behind the
-    training MSE after the first epoch (chapter 3)."""
+    default, 0.99, the validation MSE of a short MNIST run lags far behind
+    the training MSE (chapter 3)."""
     x = keras.Input(shape=IMAGE_SHAPE, name="image")
     code = _chain(x,
                   _conv(32, "enc_conv1"), _conv(32, "enc_conv2"),

@@ -309,7 +309,7 @@ def record_training_time() -> float:
     """
     import keras
 
-    from helpers.environment import describe_device, seconds_since_setup
+    from helpers.environment import describe_device, seconds_since_setup, show_time
     from helpers.results import record
 
     runs: dict[str, list[TrainResult]] = {}
@@ -328,6 +328,7 @@ def record_training_time() -> float:
            "measured when it was trained (cached weights are machine-local); chapter_seconds: "
            "wall time of this execution, setup cell to this record, plus the original training "
            "time of every run it reused from the cache (so: the time from an empty cache)")
+    show_time(value)
     return seconds
 
 

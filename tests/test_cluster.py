@@ -107,3 +107,13 @@ def test_n2d_clusters_fits_as_many_mixture_starts_as_asked():
     for starts in (1, 3):
         _, _, mixture = cluster.n2d_clusters(codes, n_clusters=3, starts=starts, epochs=10)
         assert mixture.n_init == starts
+
+
+def test_top_labels_lists_each_clusters_most_frequent_labels_with_their_shares(capsys):
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 1 + [2] * 1200)
+    clusters = np.array([0] * 10 + [1] * 1200)
+    cluster.print_top_labels(scores.contingency(labels, clusters), ["zero", "one", "two"],
+                             k=2)
+    assert capsys.readouterr().out.splitlines() == [
+        "  cluster  0 (   10 images): zero 60%, one 30%",
+        "  cluster  1 (1,200 images): two 100%"]

@@ -1,6 +1,8 @@
 """helpers.training.fit: profile-aware epochs, compact output, and the trained-weights cache."""
 
+import json
 import os
+import platform
 import random
 import subprocess
 import sys
@@ -218,7 +220,7 @@ def test_training_time_is_recorded_silently_and_announced(data, tmp_path, monkey
     assert recorded["chapter_seconds"] <= environment.seconds_since_setup()
     environment.setup("98_timing")
     out = capsys.readouterr().out
-    assert "When the book was built, this chapter took under a minute on CPU" in out
+    assert "When this chapter was last run, it took under a minute on CPU" in out
     assert ", under a minute of it training (measured from an empty weights cache)." in out
     results.set_chapter(None)
 
@@ -369,3 +371,37 @@ def test_training_and_validation_data_pass_the_test_guard(data, monkeypatch):
                validation_data=(data[:8], data[8:16]))
     assert calls == ["fit('tiny'): x", "fit('tiny'): validation_data[0]",
                      "fit('tiny'): validation_data[1]"]
+
+
+def test_an_executed_notebook_states_how_long_that_execution_took(tmp_path, monkeypatch):
+    """In a real kernel: the setup cell's time line is replaced, when the chapter records its
+    time, by that execution's own figure (so a re-executed chapter never shows an older one)."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    monkeypatch.setenv("AEBOOK_PROFILE", "full")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from helpers.environment import setup\n"
+                                  "setup('98_timing')"),
+        nbformat.v4.new_code_cell("from helpers.training import record_training_time\n"
+                                  "record_training_time();"),
+    ]
+
+    def time_lines():
+        NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+        return [o["data"]["text/plain"] for o in nb.cells[0].outputs
+                if o.get("output_type") == "display_data"]
+
+    assert time_lines() == [  # no record at the start: replaced by this run's own
+        "When this chapter was last run, it took under a minute on CPU only "
+        f"({os.cpu_count()} cores, {platform.machine()}) (measured from an empty weights "
+        "cache). Trained weights are cached (~/.cache/aebook/models), so a second run is "
+        "faster."]
+    assert nb.cells[1].outputs == []  # recording the time prints nothing
+    recorded = json.loads((tmp_path / "results" / "98_timing.json").read_text())
+    recorded["results"]["training_time"]["value"]["chapter_seconds"] = 600.0  # an older run
+    (tmp_path / "results" / "98_timing.json").write_text(json.dumps(recorded))
+    (line,) = time_lines()
+    assert "about 10 min" not in line and "under a minute" in line

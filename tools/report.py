@@ -107,8 +107,6 @@ PARTS = {
     "n2d_all_images_3passes": "N2D on all 70,000 images, AE trained 3 passes",
     "n2d_all_images_seed_spread": "N2D on all 70,000 images, UMAP and GMM seeds 0-2",
     "n2d_all_images_by_length": "N2D on all 70,000 images, by training length",
-    "n2d_shifted_copies": "N2D, AE trained with 3 shifted copies per image",
-    "n2d_shifted_copies_seed_spread": "N2D with shifted copies, UMAP and GMM seeds 0-2",
     "pca64": "PCA, 64 components",
     "plain_ae_kmeans": "k-means on plain 3-d AE codes",
     "salt_pepper0.2": "salt-and-pepper noise 0.2", "single_layer_ae": "single-layer AE",
