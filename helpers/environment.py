@@ -113,7 +113,7 @@ def _in_notebook() -> bool:
     return getattr(get_ipython(), "kernel", None) is not None
 
 
-def time_sentence(timing: dict) -> str:
+def _time_sentence(timing: dict) -> str:
     """How long the chapter took, from its ``training_time`` record."""
     total = timing.get("chapter_seconds")
     if total is None:  # recorded before chapter times were
@@ -139,7 +139,7 @@ def _announce_time(path):
     import json
 
     try:
-        text = time_sentence(json.loads(path.read_text())["results"]["training_time"]["value"])
+        text = _time_sentence(json.loads(path.read_text())["results"]["training_time"]["value"])
     except (OSError, ValueError, KeyError):
         text = None
     if _in_notebook():
@@ -153,11 +153,12 @@ def _announce_time(path):
 
 
 def show_time(timing: dict) -> None:
-    """Replace the setup cell's time line with ``timing``, this run's record (in a notebook)."""
-    if _time_shown and _in_notebook():
+    """Replace the setup cell's time line with ``timing``, this run's record (in a notebook:
+    the line is only displayed there)."""
+    if _time_shown:
         from IPython.display import update_display
 
-        update_display({"text/plain": time_sentence(timing)}, raw=True, display_id=TIME_DISPLAY)
+        update_display({"text/plain": _time_sentence(timing)}, raw=True, display_id=TIME_DISPLAY)
 
 
 def show_source(obj) -> None:
